@@ -1,0 +1,33 @@
+# epoll-wfcq: build, boot and test the series. See README.
+H := tools/epoll-wfcq
+export SMP MEM TIMEOUT PATCHES
+
+VARIANT := $(if $(BASE),base,patched)
+
+.PHONY: help run test shell apply export check-series bench check mutants debug-test model clean
+help:
+	@sed -n 's/^## //p' README
+
+run:
+	@$(H)/run.sh $(VARIANT)
+
+test:
+	@$(H)/test.sh
+
+shell:
+	@EPW_MODE=shell $(H)/run.sh $(VARIANT)
+
+apply:
+	@$(H)/apply-user.sh "$(KERNEL_SRC)"
+
+export:
+	@$(H)/export.sh "$(DEV)"
+
+check-series:
+	@$(H)/check-series.sh
+
+bench check mutants debug-test model:
+	@echo "make $@: not implemented yet (see the open issues)"; exit 1
+
+clean:
+	rm -rf build

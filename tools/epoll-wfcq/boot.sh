@@ -1,0 +1,43 @@
+#!/bin/sh
+# boot.sh KERNEL INITRAMFS LOG [APPEND]: boot the guest under QEMU (KVM when
+# /dev/kvm is usable, else TCG) and let its init run the tests. The
+# console goes to LOG.console, the tests' output to LOG.tap. A guest that
+# does not finish within TIMEOUT seconds is killed and reported failed.
+set -eu
+STAGE=boot
+. "$(dirname "$0")/lib.sh"
+
+kernel=$1 initrd=$2 log=$3 append=${4:-}
+smp=${SMP:-2} mem=${MEM:-2G} timeout=${TIMEOUT:-1800}
+accel=tcg
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	accel=kvm
+fi
+mkdir -p "$(dirname "$log")"
+rm -f "$log.console" "$log.tap"
+say "booting $(basename "$kernel") (smp=$smp mem=$mem accel=$accel timeout=${timeout}s)"
+t0=$(date +%s)
+rc=0
+set -- -accel "$accel" -accel tcg -cpu max -smp "$smp" -m "$mem" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 panic=-1 $append" \
+	-display none -nodefaults -no-reboot
+if [ "${EPW_INTERACTIVE:-}" ]; then
+	exec qemu-system-x86_64 "$@" -serial mon:stdio -serial null
+fi
+set -- "$@" -serial "file:$log.console" -serial "file:$log.tap"
+timeout -k 10 "$timeout" qemu-system-x86_64 "$@" </dev/null >"$log.qemu" 2>&1 || rc=$?
+secs=$(( $(date +%s) - t0 ))
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	say "guest did not finish within ${timeout}s: killed"
+elif ! grep -q '^@@EPW DONE' "$log.tap" 2>/dev/null; then
+	say "guest stopped before its tests finished (qemu exit $rc)"
+	rc=1
+fi
+if [ $rc != 0 ]; then
+	printf -- '--- last console lines (%s.console)\n' "$log" >&2
+	tail -n 30 "$log.console" >&2 2>/dev/null || true
+	tail -n 5 "$log.qemu" >&2
+	exit 1
+fi
+say "guest finished in ${secs}s"

@@ -1,0 +1,44 @@
+# Common definitions for the harness stages; sourced, not run.
+# shellcheck shell=sh
+
+TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
+HARNESS=$TOP/tools/epoll-wfcq
+CACHE=${EPW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/epoll-wfcq}
+BUILD=${EPW_BUILD:-$TOP/build}
+BASE_PKG=linux-source-6.12
+BASE_VER=${EPW_BASE_VER:-6.12.117-1~deb12u1}
+BASE_REPO=$CACHE/base.git
+IDENT_NAME=epoll-wfcq
+IDENT_EMAIL=epoll-wfcq@example.org
+
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+
+STAGE_T0=$(date +%s)
+
+say() { printf '[%s %4ss] %s\n' "${STAGE:-epw}" $(( $(date +%s) - STAGE_T0 )) "$*" >&2; }
+die() { printf '[%s] FAILED: %s\n' "${STAGE:-epw}" "$*" >&2; exit 1; }
+
+# run LOG CMD...: run CMD with output to LOG; on failure print the stage,
+# the command, the compiler's error lines and the tail of the log.
+run() {
+	_log=$1; shift
+	mkdir -p "$(dirname "$_log")"
+	if "$@" >"$_log" 2>&1; then
+		return 0
+	fi
+	_rc=$?
+	printf '[%s] FAILED (exit %s): %s\n' "${STAGE:-epw}" "$_rc" "$*" >&2
+	if grep -q -E '(error|Error):' "$_log"; then
+		printf -- '--- error lines from %s\n' "$_log" >&2
+		grep -E -B2 -A3 '(error|Error):' "$_log" | head -n 40 >&2
+	fi
+	printf -- '--- last lines of %s\n' "$_log" >&2
+	tail -n 25 "$_log" >&2
+	exit "$_rc"
+}
+
+# git in the project identity, so From: and Signed-off-by: match.
+kgit() {
+	git -c user.name="$IDENT_NAME" -c user.email="$IDENT_EMAIL" \
+		-c advice.detachedHead=false "$@"
+}

@@ -1,0 +1,59 @@
+#!/bin/sh
+# results.sh LOG: read LOG.tap (test output framed by the guest init) and
+# LOG.console (kernel log); print a table per test binary, the KUnit
+# results and any kernel report; write "passed failed skipped" to
+# LOG.counts. Exits non-zero on any failure or skip.
+set -eu
+STAGE=results
+. "$(dirname "$0")/lib.sh"
+
+log=$1
+# Kernel reports that fail a run, wherever they come from.
+REPORTS='BUG:|WARNING:|KASAN:|KCSAN:|UBSAN:|Oops|Kernel panic|general protection fault|possible .*deadlock|INFO: task .* blocked|list_(add|del) corruption|refcount_t:'
+
+[ -f "$log.tap" ] || : >"$log.tap"
+awk -v counts="$log.counts" '
+/^@@EPW RUN / { t = $3; p = f = s = 0; plan = -1; next }
+/^@@EPW END / {
+	rc = $4; sub(/rc=/, "", rc); secs = $5; sub(/secs=/, "", secs)
+	n = p + f + s
+	if (plan > n) { f += plan - n; note = sprintf("%d missing", plan - n) }
+	if (rc != 0 && rc != 4 && f == 0) { f = 1; note = "exit " rc }
+	if (rc == 124) note = "timed out"
+	printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f, s, secs, note
+	P += p; F += f; S += s; t = ""; note = ""; next
+}
+t == "" { next }
+/^1\.\.[0-9]+/ && plan < 0 { plan = substr($0, 4) + 0; next }
+/^ok [0-9]+ .*# SKIP/ { s++; next }
+/^ok [0-9]+/ { p++; next }
+/^not ok [0-9]+/ { f++; print "  FAIL " t ": " $0 > "/dev/stderr"; next }
+BEGIN { printf "%-28s %6s %6s %7s %6s\n", "binary", "passed", "failed", "skipped", "secs" }
+END { if (t != "") { printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f + 1, s, "-", "did not finish"; P += p; F += f + 1 }
+      print P + 0, F + 0, S + 0 > counts }
+' "$log.tap"
+
+# KUnit cases print as indented TAP lines in the kernel log.
+sed 's/^\[ *[0-9.]*\] //' "$log.console" | awk -v counts="$log.counts" '
+/^    ok [0-9]+ / { p++ }
+/^    not ok [0-9]+ / { f++; print "  FAIL kunit: " $0 > "/dev/stderr" }
+/^# Subtest: / { suites = suites " " $3 }
+END {
+	if (p + f == 0) exit
+	printf "%-28s %6d %6d %7d %6s  %s\n", "kunit", p, f, 0, "-", suites
+	getline line < counts; split(line, c, " ")
+	print c[1] + p, c[2] + f, c[3] > counts
+}'
+
+reports=$(sed 's/^\[ *[0-9.]*\] //' "$log.console" | grep -E "$REPORTS" || true)
+read -r passed failed skipped <"$log.counts"
+if [ -n "$reports" ]; then
+	printf '%-28s %6d %6d %7d %6s  %s\n' "kernel log" 0 1 0 - "reports below"
+	printf '%s\n' "$reports" | head -n 20 | sed 's/^/  KERNEL: /' >&2
+	failed=$((failed + 1))
+else
+	printf '%-28s %6d %6d %7d %6s  %s\n' "kernel log" 1 0 0 - "no BUG/WARNING/KASAN/lockdep report"
+	passed=$((passed + 1))
+fi
+echo "$passed $failed $skipped" >"$log.counts"
+[ "$failed" = 0 ] && [ "$skipped" = 0 ]

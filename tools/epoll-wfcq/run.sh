@@ -1,0 +1,62 @@
+#!/bin/sh
+# run.sh VARIANT: the whole run for one kernel: dependencies, base tree,
+# series, config, build, selftests, boot, summary.
+# VARIANT: patched (the series), base (no series), debug (the series on a
+# lockdep + KASAN kernel), kcsan (the series on a KCSAN kernel).
+set -eu
+STAGE=run
+. "$(dirname "$0")/lib.sh"
+
+variant=$1
+patches=${PATCHES:-$TOP/patches}
+src=$BUILD/src-patched
+frags=$HARNESS/config/kernel.config
+case $variant in
+base) src=$BUILD/src-base ;;
+patched) ;;
+debug) frags="$frags $HARNESS/config/debug.config" ;;
+kcsan) frags="$frags $HARNESS/config/kcsan.config" ;;
+*) die "unknown variant $variant" ;;
+esac
+out=$BUILD/$variant
+series=
+if [ "$variant" != base ]; then
+	series=$(ls "$patches"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v /0000-cover-letter.patch || true)
+fi
+
+times=
+stage() {
+	name=$1; shift
+	s=$(date +%s)
+	"$@"
+	times="$times $name=$(( $(date +%s) - s ))s"
+}
+
+stage deps "$HARNESS/deps.sh"
+stage base "$HARNESS/base.sh"
+# shellcheck disable=SC2086
+stage apply "$HARNESS/tree.sh" "$src" $series
+git -C "$src" grep -q '^config WFCQUEUE_KUNIT_TEST' -- lib &&
+	frags="$frags $HARNESS/config/series.config"
+# shellcheck disable=SC2086
+stage config "$HARNESS/kconfig.sh" "$src" "$out" $frags
+stage build "$HARNESS/build.sh" "$src" "$out"
+stage selftests sh -c '"$1/selftests.sh" "$2" "$3" >"$3/tests.list"' - "$HARNESS" "$src" "$out"
+# shellcheck disable=SC2046
+stage initramfs "$HARNESS/initramfs.sh" "$out/initramfs.cpio" $(cat "$out/tests.list")
+if [ "${EPW_MODE:-}" = shell ]; then
+	EPW_INTERACTIVE=1 exec "$HARNESS/boot.sh" "$out/arch/x86/boot/bzImage" \
+		"$out/initramfs.cpio" "$out/shell" epw.mode=shell
+fi
+rc=0
+stage boot "$HARNESS/boot.sh" "$out/arch/x86/boot/bzImage" "$out/initramfs.cpio" \
+	"$out/guest" "${EPW_TEST_ENV:-}" || rc=1
+
+echo
+echo "== $variant kernel $(cat "$out/include/config/kernel.release" 2>/dev/null)," \
+	"series: $(git -C "$src" rev-list --count base..HEAD) patches on base"
+git -C "$src" log --format='   %h %s' base..HEAD
+"$HARNESS/results.sh" "$out/guest" || rc=1
+echo "stage times:$times"
+echo "console log: $out/guest.console"
+exit $rc

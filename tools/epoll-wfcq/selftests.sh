@@ -1,0 +1,20 @@
+#!/bin/sh
+# selftests.sh SRC OUT: build the epoll kselftests statically against the
+# kernel's UAPI headers in OUT/usr/include; print the binaries, in order.
+set -eu
+STAGE=selftests
+. "$(dirname "$0")/lib.sh"
+
+src=$1 out=$2
+dir=$src/tools/testing/selftests/filesystems/epoll
+bin=$out/selftests
+mkdir -p "$bin"
+set -- -C "$dir" OUTPUT="$bin" KHDR_INCLUDES="-isystem $out/usr/include" \
+	CC="ccache gcc" LDFLAGS=-static
+run "$out/selftests.log" make "$@"
+tests=$(make -s "$@" COLLECTION=epoll emit_tests | sed -n 's/^epoll://p')
+[ -n "$tests" ] || die "no test programs in $dir"
+for t in $tests; do
+	[ -x "$bin/$t" ] || die "$t was not built"
+	echo "$bin/$t"
+done

@@ -1,0 +1,48 @@
+#!/bin/sh
+# test.sh: every test of the project. Ends with "N passed, N failed" and
+# exits non-zero on any failure or skip.
+set -u
+STAGE=test
+. "$(dirname "$0")/lib.sh"
+
+P=0 F=0 table=
+# tally NAME PASSED FAILED: add a stage's counts to the totals.
+tally() {
+	P=$((P + $2)) F=$((F + $3))
+	table="$table$(printf '%-34s %6d %6d' "$1" "$2" "$3")
+"
+}
+# counts FILE NAME: tally a "passed failed [skipped]" file; a skip fails.
+counts() {
+	if [ -s "$1" ]; then
+		read -r p f s <"$1"
+		tally "$2" "$p" $((f + ${s:-0}))
+	else
+		tally "$2" 0 1
+	fi
+}
+banner() { printf '\n==== %s\n' "$*"; }
+
+mkdir -p "$BUILD"
+banner "patched kernel: build, boot, epoll selftests and KUnit"
+rm -f "$BUILD/patched/guest.counts"
+"$HARNESS/run.sh" patched
+counts "$BUILD/patched/guest.counts" "selftests+kunit, patched kernel"
+
+banner "series reproduces the mirror"
+if "$HARNESS/check-series.sh"; then tally "series = mirror" 1 0; else tally "series = mirror" 0 1; fi
+
+banner "harness failure behaviour"
+rm -f "$BUILD/harness.counts"
+"$HARNESS/harness-test.sh" "$BUILD/patched/arch/x86/boot/bzImage"
+counts "$BUILD/harness.counts" "harness self-tests"
+
+banner "debug kernel (lockdep + KASAN + DEBUG_LIST): selftests and KUnit"
+rm -f "$BUILD/debug/guest.counts"
+"$HARNESS/run.sh" debug
+counts "$BUILD/debug/guest.counts" "selftests+kunit, debug kernel"
+
+banner "summary"
+printf '%-34s %6s %6s\n%s' stage passed failed "$table"
+echo "$P passed, $F failed"
+[ "$F" = 0 ]
