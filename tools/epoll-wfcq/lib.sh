@@ -23,9 +23,7 @@ die() { printf '[%s] FAILED: %s\n' "${STAGE:-epw}" "$*" >&2; exit 1; }
 run() {
 	_log=$1; shift
 	mkdir -p "$(dirname "$_log")"
-	if "$@" >"$_log" 2>&1; then
-		return 0
-	fi
+	"$@" >"$_log" 2>&1 && return 0
 	_rc=$?
 	printf '[%s] FAILED (exit %s): %s\n' "${STAGE:-epw}" "$_rc" "$*" >&2
 	if grep -q -E '(error|Error):' "$_log"; then

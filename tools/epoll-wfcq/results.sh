@@ -1,25 +1,29 @@
 #!/bin/sh
-# results.sh LOG: read LOG.tap (test output framed by the guest init) and
+# results.sh LOG [NAME...]: read LOG.tap (test output framed by the guest init) and
 # LOG.console (kernel log); print a table per test binary, the KUnit
 # results and any kernel report; write "passed failed skipped" to
-# LOG.counts. Exits non-zero on any failure or skip.
+# LOG.counts. A NAME (expected test binary) that never ran counts as a
+# failure. Exits non-zero on any failure or skip.
 set -eu
 STAGE=results
 . "$(dirname "$0")/lib.sh"
 
-log=$1
+log=$1; shift
 # Kernel reports that fail a run, wherever they come from.
 REPORTS='BUG:|WARNING:|KASAN:|KCSAN:|UBSAN:|Oops|Kernel panic|general protection fault|possible .*deadlock|INFO: task .* blocked|list_(add|del) corruption|refcount_t:'
 
 [ -f "$log.tap" ] || : >"$log.tap"
-awk -v counts="$log.counts" '
-/^@@EPW RUN / { t = $3; p = f = s = 0; plan = -1; next }
+awk -v counts="$log.counts" -v expected="$*" '
+{ sub(/\r$/, "") }
+/^@@EPW RUN / { t = $3; ran[t] = 1; p = f = s = 0; plan = -1; next }
 /^@@EPW END / {
 	rc = $4; sub(/rc=/, "", rc); secs = $5; sub(/secs=/, "", secs)
 	n = p + f + s
 	if (plan > n) { f += plan - n; note = sprintf("%d missing", plan - n) }
-	if (rc != 0 && rc != 4 && f == 0) { f = 1; note = "exit " rc }
-	if (rc == 124) note = "timed out"
+	if (rc != 0 && rc != 4) {
+		note = note (note == "" ? "" : ", ") (rc == 124 ? "timed out" : "exit " rc)
+		if (f == 0) f = 1
+	}
 	printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f, s, secs, note
 	P += p; F += f; S += s; t = ""; note = ""; next
 }
@@ -30,6 +34,8 @@ t == "" { next }
 /^not ok [0-9]+/ { f++; print "  FAIL " t ": " $0 > "/dev/stderr"; next }
 BEGIN { printf "%-28s %6s %6s %7s %6s\n", "binary", "passed", "failed", "skipped", "secs" }
 END { if (t != "") { printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f + 1, s, "-", "did not finish"; P += p; F += f + 1 }
+      n = split(expected, e, " ")
+      for (i = 1; i <= n; i++) if (!(e[i] in ran)) { printf "%-28s %6d %6d %7d %6s  %s\n", e[i], 0, 1, 0, "-", "did not run"; F++ }
       print P + 0, F + 0, S + 0 > counts }
 ' "$log.tap"
 

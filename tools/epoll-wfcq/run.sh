@@ -56,7 +56,7 @@ echo
 echo "== $variant kernel $(cat "$out/include/config/kernel.release" 2>/dev/null)," \
 	"series: $(git -C "$src" rev-list --count base..HEAD) patches on base"
 git -C "$src" log --format='   %h %s' base..HEAD
-"$HARNESS/results.sh" "$out/guest" || rc=1
+"$HARNESS/results.sh" "$out/guest" $(xargs -n1 basename <"$out/tests.list") || rc=1
 echo "stage times:$times"
 echo "console log: $out/guest.console"
 exit $rc
