@@ -17,7 +17,7 @@ git -C "$dev" config "branch.$branch.description" >/dev/null ||
 
 rm -f "$TOP"/patches/*.patch
 git -C "$dev" format-patch -q --cover-letter --cover-from-description=subject \
-	--base=base -o "$TOP/patches" base..HEAD
+	-o "$TOP/patches" base..HEAD
 grep -q '\*\*\*.*HERE' "$TOP/patches/0000-cover-letter.patch" &&
 	die "cover letter still has placeholders"
 

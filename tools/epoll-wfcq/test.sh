@@ -24,6 +24,12 @@ counts() {
 banner() { printf '\n==== %s\n' "$*"; }
 
 mkdir -p "$BUILD"
+banner "wfcqueue in userspace: stress, TSan, differential against liburcu"
+make -s -C "$HARNESS/wfcq" check 2>&1 | tee "$BUILD/wfcq-user.log"
+tally "wfcqueue userspace tests" "$(grep -c '^ok ' "$BUILD/wfcq-user.log")" \
+	"$(grep -c '^not ok ' "$BUILD/wfcq-user.log")"
+grep -q '^ok ' "$BUILD/wfcq-user.log" || tally "wfcqueue userspace tests ran" 0 1
+
 banner "patched kernel: build, boot, epoll selftests and KUnit"
 rm -f "$BUILD/patched/guest.counts"
 "$HARNESS/run.sh" patched
