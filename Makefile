@@ -26,7 +26,13 @@ export:
 check-series:
 	@$(H)/check-series.sh
 
-bench check mutants debug-test model:
+check:
+	@$(H)/check.sh
+
+model:
+	@$(H)/model/run.sh
+
+bench mutants debug-test:
 	@echo "make $@: not implemented yet (see the open issues)"; exit 1
 
 clean:

@@ -40,3 +40,13 @@ kgit() {
 	git -c user.name="$IDENT_NAME" -c user.email="$IDENT_EMAIL" \
 		-c advice.detachedHead=false "$@"
 }
+
+# fragments SRC [FRAGMENT...]: the config fragments for tree SRC: ours,
+# the given ones, and the series' own options once the tree has them.
+fragments() {
+	_src=$1; shift
+	echo "$HARNESS/config/kernel.config" "$@"
+	git -C "$_src" grep -q '^config WFCQUEUE_KUNIT_TEST' -- lib &&
+		echo "$HARNESS/config/series.config"
+	return 0
+}

@@ -43,7 +43,7 @@ END { if (t != "") { printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f + 1, s, "-", 
 sed 's/^\[ *[0-9.]*\] //' "$log.console" | awk -v counts="$log.counts" '
 /^    ok [0-9]+ / { p++ }
 /^    not ok [0-9]+ / { f++; print "  FAIL kunit: " $0 > "/dev/stderr" }
-/^# Subtest: / { suites = suites " " $3 }
+/^ *# Subtest: / { suites = suites " " $NF }
 END {
 	if (p + f == 0) exit
 	printf "%-28s %6d %6d %7d %6s  %s\n", "kunit", p, f, 0, "-", suites

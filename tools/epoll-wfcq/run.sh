@@ -10,12 +10,12 @@ STAGE=run
 variant=$1
 patches=${PATCHES:-$TOP/patches}
 src=$BUILD/src-patched
-frags=$HARNESS/config/kernel.config
+extra=
 case $variant in
 base) src=$BUILD/src-base ;;
 patched) ;;
-debug) frags="$frags $HARNESS/config/debug.config" ;;
-kcsan) frags="$frags $HARNESS/config/kcsan.config" ;;
+debug) extra=$HARNESS/config/debug.config ;;
+kcsan) extra=$HARNESS/config/kcsan.config ;;
 *) die "unknown variant $variant" ;;
 esac
 out=$BUILD/$variant
@@ -36,10 +36,8 @@ stage deps "$HARNESS/deps.sh"
 stage base "$HARNESS/base.sh"
 # shellcheck disable=SC2086
 stage apply "$HARNESS/tree.sh" "$src" $series
-git -C "$src" grep -q '^config WFCQUEUE_KUNIT_TEST' -- lib &&
-	frags="$frags $HARNESS/config/series.config"
-# shellcheck disable=SC2086
-stage config "$HARNESS/kconfig.sh" "$src" "$out" $frags
+# shellcheck disable=SC2046
+stage config "$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src" $extra)
 stage build "$HARNESS/build.sh" "$src" "$out"
 stage selftests sh -c '"$1/selftests.sh" "$2" "$3" >"$3/tests.list"' - "$HARNESS" "$src" "$out"
 # shellcheck disable=SC2046
