@@ -1,0 +1,280 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the epoll race selftests.
+ *
+ * Every test runs in its own process (kselftest_harness forks one per
+ * test), so the globals below start fresh for each test.
+ *
+ * Tuning, from the environment:
+ *
+ *   EPOLL_RACE_ITERS  base iteration count (default RACE_ITERS_DEFAULT);
+ *                     each test derives its loop counts from it and says
+ *                     how.  Larger values find rarer interleavings.
+ *   EPOLL_RACE_SECS   cap, in seconds, on the busy phase of each test
+ *                     (default RACE_SECS_DEFAULT).  On slow machines
+ *                     (QEMU TCG) the cap ends the busy phase before the
+ *                     iterations are done; every check still runs on
+ *                     what was done.
+ *
+ * A lost event never makes a test hang: every wait has a timeout of
+ * RACE_WAIT_MS, and a test that needs an event which does not arrive
+ * within that time fails.
+ */
+#ifndef EPOLL_RACE_H
+#define EPOLL_RACE_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include "../../kselftest.h"
+
+#define RACE_ITERS_DEFAULT	1000
+#define RACE_SECS_DEFAULT	4
+/* How long an event that must come may take before the test fails. */
+#define RACE_WAIT_MS		3000
+/* Harness timeout of one test: busy phase + drain + slack for TCG. */
+#define RACE_TIMEOUT		60
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+static inline unsigned long race_env(const char *name, unsigned long dflt,
+				     unsigned long max)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return dflt;
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (errno || *end || !v)
+		return dflt;
+	return v > max ? max : v;
+}
+
+/* Base iteration count, at least 1. */
+static inline unsigned long race_iters(void)
+{
+	return race_env("EPOLL_RACE_ITERS", RACE_ITERS_DEFAULT, 1UL << 30);
+}
+
+static inline uint64_t race_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The end of the busy phase of a test that starts now. */
+static inline uint64_t race_deadline(void)
+{
+	return race_now_ms() +
+	       race_env("EPOLL_RACE_SECS", RACE_SECS_DEFAULT, 3600) * 1000;
+}
+
+/*
+ * First failure seen by any thread of the test.  Helper threads must not
+ * use the harness's ASSERT_*(): they record the failure here, every
+ * thread stops soon after, and the test's main thread asserts on it once
+ * the threads are joined.
+ */
+static int race_failed;
+static char race_msg[512];
+
+static inline __printf(1, 2) void race_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (__atomic_exchange_n(&race_failed, 1, __ATOMIC_ACQ_REL))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(race_msg, sizeof(race_msg), fmt, ap);
+	va_end(ap);
+}
+
+static inline bool race_stopped(void)
+{
+	return __atomic_load_n(&race_failed, __ATOMIC_ACQUIRE);
+}
+
+/* xorshift32: cheap per-thread randomness; the state must not be 0. */
+static inline uint32_t race_rand(uint32_t *state)
+{
+	uint32_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+static inline uint32_t race_seed(unsigned int salt)
+{
+	return ((uint32_t)getpid() * 2654435761u) ^ (salt * 40503u) ^ 1u;
+}
+
+/* A compiler barrier: keeps busy-wait loops from being optimised out. */
+static inline void race_relax(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
+/*
+ * Busy-wait @n units of a few nanoseconds each (on a 2-4 GHz host), to
+ * move a write around inside another thread's syscall.
+ */
+static inline void race_spin(unsigned int n)
+{
+	for (n *= 8; n; n--)
+		race_relax();
+}
+
+/*
+ * Wait until *flag == want, spinning a little and then yielding, since
+ * there are often more threads than CPUs.  Gives up at @deadline_ms.
+ */
+static inline bool race_wait_eq(const int *flag, int want, uint64_t deadline_ms)
+{
+	unsigned int i;
+
+	for (i = 0; ; i++) {
+		if (__atomic_load_n(flag, __ATOMIC_ACQUIRE) == want)
+			return true;
+		if (i < 64) {
+			race_relax();
+			continue;
+		}
+		if (race_stopped() || race_now_ms() > deadline_ms)
+			return false;
+		sched_yield();
+	}
+}
+
+/*
+ * An event source: an eventfd (counts are eventfd values) or a pipe
+ * (counts are bytes).  Both ends are non-blocking.  Writes to either
+ * wake their waiters on every write, which the edge-triggered tests
+ * rely on only through the data they account for.
+ */
+struct race_src {
+	int rfd;
+	int wfd;
+	bool pipe;
+};
+
+static inline int race_src_open(struct race_src *s, bool pipe, bool semaphore)
+{
+	int p[2];
+
+	s->pipe = pipe;
+	if (pipe) {
+		if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
+			return -1;
+		s->rfd = p[0];
+		s->wfd = p[1];
+		return 0;
+	}
+	s->rfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC |
+			    (semaphore ? EFD_SEMAPHORE : 0));
+	s->wfd = s->rfd;
+	return s->rfd < 0 ? -1 : 0;
+}
+
+static inline void race_src_close(struct race_src *s)
+{
+	close(s->rfd);
+	if (s->wfd != s->rfd)
+		close(s->wfd);
+	s->rfd = -1;
+	s->wfd = -1;
+}
+
+/*
+ * Write @n units (1 <= n <= 64): adds @n to an eventfd, or writes @n
+ * bytes to a pipe.  Returns the number of units written: 0 when a pipe
+ * is full, -1 on an unexpected error (recorded with race_fail()).
+ */
+static inline long race_src_write(struct race_src *s, unsigned int n)
+{
+	static const char buf[64];
+	uint64_t v = n;
+	ssize_t ret;
+
+	if (s->pipe)
+		ret = write(s->wfd, buf, n);
+	else
+		ret = write(s->wfd, &v, sizeof(v));
+	if (ret < 0) {
+		if (errno == EAGAIN)
+			return 0;
+		race_fail("write(fd %d): %s", s->wfd, strerror(errno));
+		return -1;
+	}
+	return s->pipe ? ret : (long)n;
+}
+
+/*
+ * Read until EAGAIN and return the number of units read, or -1 on an
+ * unexpected error (recorded with race_fail()).  A semaphore eventfd
+ * gives one unit per read.
+ */
+static inline long race_src_drain(struct race_src *s)
+{
+	char buf[256];
+	long total = 0;
+	uint64_t v;
+	ssize_t ret;
+
+	for (;;) {
+		if (s->pipe) {
+			ret = read(s->rfd, buf, sizeof(buf));
+			if (ret > 0)
+				total += ret;
+		} else {
+			ret = read(s->rfd, &v, sizeof(v));
+			if (ret == sizeof(v))
+				total += v;
+		}
+		if (ret > 0)
+			continue;
+		if (ret < 0 && errno == EAGAIN)
+			return total;
+		race_fail("read(fd %d) = %zd: %s", s->rfd, ret,
+			  ret ? strerror(errno) : "EOF");
+		return -1;
+	}
+}
+
+static inline int race_epoll_add(int epfd, int fd, uint32_t events,
+				 uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static inline int race_epoll_mod(int epfd, int fd, uint32_t events,
+				 uint64_t data)
+{
+	struct epoll_event ev = { .events = events, .data.u64 = data };
+
+	return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+}
+
+#endif /* EPOLL_RACE_H */

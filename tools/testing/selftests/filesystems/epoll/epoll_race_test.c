@@ -1,0 +1,1712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Races on one epoll instance: several threads write to the watched
+ * files, add, modify and delete them, and wait on the instance, while
+ * the checks look for lost, duplicated and stale events.
+ *
+ * The tests check behaviour that epoll(7) and the kernel promise, not
+ * how the kernel implements it, so they pass on any correct kernel.
+ * A lost event shows up as a wait that times out (RACE_WAIT_MS), never
+ * as a hang.
+ *
+ * Run time is bounded twice: by iteration counts derived from
+ * EPOLL_RACE_ITERS (default RACE_ITERS_DEFAULT, see epoll_race.h) and by
+ * EPOLL_RACE_SECS of busy phase per test (default RACE_SECS_DEFAULT).
+ * With the defaults the whole file takes one to two seconds on a
+ * two-CPU x86_64 host and about twenty seconds in QEMU TCG with two
+ * vCPUs; the time caps bound it on slower machines.
+ */
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+
+#include "epoll_race.h"
+#include "../../kselftest_harness.h"
+
+struct race_thread {
+	pthread_t tid;
+	void *ctx;
+	int id;
+};
+
+static int start_threads(struct race_thread *t, int n, void *ctx,
+			 void *(*fn)(void *))
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		t[i].ctx = ctx;
+		t[i].id = i;
+		ret = pthread_create(&t[i].tid, NULL, fn, &t[i]);
+		if (ret) {
+			race_fail("pthread_create: %s", strerror(ret));
+			return i;
+		}
+	}
+	return n;
+}
+
+static void join_threads(struct race_thread *t, int n)
+{
+	while (n--)
+		pthread_join(t[n].tid, NULL);
+}
+
+/* Read an int flag that another thread changes. */
+static inline int load_int(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Edge-triggered sources hammered by writers, shared by the tests that
+ * count every unit written and require every one to be read through an
+ * event: no read happens without an event for the file.
+ */
+#define ET_NSRC		8
+#define ET_WRITERS	2
+#define ET_DONE		0xd09e		/* data of the "writers done" event */
+
+struct et_ctx {
+	struct race_src src[ET_NSRC];
+	struct race_src done;		/* written once, by the last writer */
+	long written[ET_NSRC];		/* writers add, atomically */
+	long nread[ET_NSRC];		/* consumer only */
+	int writers_left;
+	unsigned long iters;
+	uint64_t deadline;
+	int epfd;
+	/* test 2 only */
+	unsigned long state[ET_NSRC];
+	long owed_marks;
+	int in_wait;
+};
+
+static int et_setup(struct et_ctx *c, uint32_t events, unsigned long iters)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0)
+		return -1;
+	/* So that a consumer sleeping when the writers quit wakes up. */
+	if (race_src_open(&c->done, false, false) ||
+	    race_epoll_add(c->epfd, c->done.rfd, EPOLLIN | EPOLLET, ET_DONE))
+		return -1;
+	for (i = 0; i < ET_NSRC; i++) {
+		/* even: eventfd, odd: pipe */
+		if (race_src_open(&c->src[i], i & 1, false))
+			return -1;
+		if (race_epoll_add(c->epfd, c->src[i].rfd, events, i))
+			return -1;
+	}
+	c->iters = iters;
+	c->writers_left = ET_WRITERS;
+	c->deadline = race_deadline();
+	return 0;
+}
+
+static void et_teardown(struct et_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < ET_NSRC; i++)
+		race_src_close(&c->src[i]);
+	race_src_close(&c->done);
+	close(c->epfd);
+}
+
+/* A writer quits; the last one tells the consumer. */
+static void et_writer_done(struct et_ctx *c)
+{
+	/* Pairs with the acquire loads of writers_left by the consumer. */
+	if (!__atomic_sub_fetch(&c->writers_left, 1, __ATOMIC_RELEASE))
+		race_src_write(&c->done, 1);
+}
+
+/* Every unit written has been read.  Only valid once the writers quit. */
+static bool et_all_read(struct et_ctx *c)
+{
+	int i;
+
+	for (i = 0; i < ET_NSRC; i++)
+		if (c->nread[i] != __atomic_load_n(&c->written[i],
+						   __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+static void et_report_unread(struct et_ctx *c, const char *what)
+{
+	int i;
+
+	for (i = 0; i < ET_NSRC; i++) {
+		long w = __atomic_load_n(&c->written[i], __ATOMIC_RELAXED);
+
+		if (c->nread[i] != w) {
+			race_fail("%s: %s %d: %ld units written, %ld read",
+				  what, c->src[i].pipe ? "pipe" : "eventfd",
+				  i, w, c->nread[i]);
+			return;
+		}
+	}
+}
+
+/* The writers quit and every unit they wrote was read. */
+static bool et_finished(struct et_ctx *c)
+{
+	return !load_int(&c->writers_left) && et_all_read(c);
+}
+
+/* Consume one event: read the file to EAGAIN. */
+static bool et_consume(struct et_ctx *c, uint64_t data)
+{
+	long r;
+
+	if (data == ET_DONE)
+		return true;
+	if (data >= ET_NSRC) {
+		race_fail("event with unknown data %#llx",
+			  (unsigned long long)data);
+		return false;
+	}
+	r = race_src_drain(&c->src[data]);
+	if (r < 0)
+		return false;
+	c->nread[data] += r;
+	return true;
+}
+
+static void *et_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct et_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 1);
+	unsigned long i;
+
+	for (i = 0; i < c->iters && !race_stopped(); i++) {
+		uint32_t r = race_rand(&rnd);
+		int k = r % ET_NSRC;
+		long w;
+
+		if (!(i & 63) && race_now_ms() > c->deadline)
+			break;
+		w = race_src_write(&c->src[k], 1 + (r >> 8) % 8);
+		if (w < 0)
+			break;
+		if (!w) {		/* pipe full: let the consumer run */
+			sched_yield();
+			continue;
+		}
+		__atomic_fetch_add(&c->written[k], w, __ATOMIC_RELAXED);
+		if (!((r >> 16) & 3))
+			race_spin((r >> 18) % 512);
+	}
+	et_writer_done(c);
+	return NULL;
+}
+
+FIXTURE(race) {
+};
+
+FIXTURE_SETUP(race)
+{
+}
+
+FIXTURE_TEARDOWN(race)
+{
+}
+
+/*
+ * 1. EPOLLET, no lost edge.  Two writers hammer four eventfds and four
+ * pipes (EPOLL_RACE_ITERS * 20 writes each); the consumer reads each
+ * file to EAGAIN after each event.  Every unit written must be read,
+ * and after the writers stop, the remaining data must come with events
+ * within RACE_WAIT_MS: the consumer never reads a file without an event.
+ */
+TEST_F_TIMEOUT(race, et_no_lost_edge, RACE_TIMEOUT)
+{
+	struct race_thread t[ET_WRITERS];
+	struct epoll_event ev[4];
+	struct et_ctx c;
+	int i, n, nt;
+
+	ASSERT_EQ(0, et_setup(&c, EPOLLIN | EPOLLET, race_iters() * 20));
+	nt = start_threads(t, ET_WRITERS, &c, et_writer);
+
+	while (!race_stopped()) {
+		bool done = load_int(&c.writers_left) == 0;
+
+		n = epoll_wait(c.epfd, ev, ARRAY_LEN(ev), RACE_WAIT_MS);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			race_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (!et_consume(&c, ev[i].data.u64))
+				break;
+		if (et_finished(&c))
+			break;
+		if (done && !n)
+			et_report_unread(&c, "edge lost");
+	}
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	et_teardown(&c);
+}
+
+/*
+ * 2. EPOLLET, event arriving during delivery.  maxevents is 1 and
+ * several files are ready, so most of a wait's work is on items it does
+ * not return.  The writers aim most of their writes at the moment the
+ * consumer is inside epoll_wait() (EPOLL_RACE_ITERS * 10 bursts per
+ * writer); a write that lands during a drain leaves an event queued for
+ * a file that is empty when epoll_wait() polls it.
+ *
+ * Each file has a state: BUSY while the consumer reads it, DRAINED once
+ * it saw EAGAIN, OWED when a writer wrote to it after that EAGAIN.  The
+ * writers mostly write to DRAINED files and seldom to OWED ones, so that
+ * a later write rarely hides a lost event.  A write after EAGAIN must
+ * produce a later event: an OWED file must be reported within
+ * 2 * ET_NSRC waits (ready events are FIFO, one per wait), and a wait
+ * may not time out while a file is OWED.  The state carries a generation
+ * in its upper bits so that a writer's mark can never land on a later
+ * drain.
+ */
+enum { DL_BUSY, DL_DRAINED, DL_OWED, DL_MASK = 3 };
+
+/*
+ * Mark file @k OWED if it is still in the drained state @st: fails once
+ * the consumer started a new generation.  The release pairs with the
+ * consumer's acquire loads of the state.
+ */
+static bool dl_mark_owed(struct et_ctx *c, int k, unsigned long st)
+{
+	unsigned long owed = (st & ~DL_MASK) | DL_OWED;
+
+	return __atomic_compare_exchange_n(&c->state[k], &st, owed, false,
+					   __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+}
+
+static void *dl_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct et_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 11);
+	unsigned long i;
+	int b, s;
+
+	for (i = 0; i < c->iters && !race_stopped(); i++) {
+		uint32_t r = race_rand(&rnd);
+
+		if (!(i & 15) && race_now_ms() > c->deadline)
+			break;
+		/*
+		 * Most bursts wait (a little) for the consumer to enter
+		 * epoll_wait(); the others land anywhere, drains included.
+		 */
+		for (s = 0; s < 4096 && (r & 0x30000) &&
+		     !load_int(&c->in_wait); s++)
+			race_relax();
+		if (s == 4096)
+			sched_yield();
+		race_spin(r % 1024);
+
+		for (b = 0; b <= (int)(r >> 10) % 3; b++) {
+			uint32_t r2 = race_rand(&rnd);
+			int k = r2 % ET_NSRC;
+			unsigned long st;
+			long w;
+
+			/*
+			 * Pairs with the release store of DRAINED by the
+			 * consumer: seeing it means EAGAIN came before this
+			 * write.
+			 */
+			st = __atomic_load_n(&c->state[k], __ATOMIC_ACQUIRE);
+			/*
+			 * Mostly write to drained files, whose next event
+			 * is owed to this write alone; sometimes write
+			 * during a drain, which leaves an event queued for a
+			 * file that will be empty when the event is polled.
+			 */
+			if ((st & DL_MASK) == DL_BUSY && (r2 & 0x100))
+				continue;
+			if ((st & DL_MASK) == DL_OWED && (r2 & 0x700))
+				continue;
+			w = race_src_write(&c->src[k], 1 + b);
+			if (w < 0)
+				goto out;
+			__atomic_fetch_add(&c->written[k], w, __ATOMIC_RELAXED);
+			if (w && (st & DL_MASK) == DL_DRAINED &&
+			    dl_mark_owed(c, k, st))
+				__atomic_fetch_add(&c->owed_marks, 1,
+						   __ATOMIC_RELAXED);
+		}
+	}
+out:
+	et_writer_done(c);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, et_event_during_delivery, RACE_TIMEOUT)
+{
+	struct race_thread t[ET_WRITERS];
+	int waits_owed[ET_NSRC] = { 0 };
+	long waits = 0, owed_waits = 0;
+	struct epoll_event ev;
+	struct et_ctx c;
+	int i, k, n, nt;
+
+	ASSERT_EQ(0, et_setup(&c, EPOLLIN | EPOLLET, race_iters() * 10));
+	for (i = 0; i < ET_NSRC; i++)
+		c.state[i] = DL_DRAINED;
+	nt = start_threads(t, ET_WRITERS, &c, dl_writer);
+
+	while (!race_stopped()) {
+		bool done = load_int(&c.writers_left) == 0;
+		int owed = -1;
+
+		for (i = 0; i < ET_NSRC; i++) {
+			if ((__atomic_load_n(&c.state[i], __ATOMIC_ACQUIRE) &
+			     DL_MASK) != DL_OWED)
+				continue;
+			owed = i;
+			if (++waits_owed[i] > 2 * ET_NSRC)
+				race_fail("fd %d written after EAGAIN, not reported by %d waits",
+					  i, 2 * ET_NSRC);
+		}
+
+		waits++;
+		owed_waits += owed >= 0;
+		__atomic_store_n(&c.in_wait, 1, __ATOMIC_RELAXED);
+		n = epoll_wait(c.epfd, &ev, 1, RACE_WAIT_MS);
+		__atomic_store_n(&c.in_wait, 0, __ATOMIC_RELAXED);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			race_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		if (!n && owed >= 0) {
+			race_fail("fd %d written after EAGAIN, no event in %d ms",
+				  owed, RACE_WAIT_MS);
+			break;
+		}
+		if (n && ev.data.u64 != ET_DONE) {
+			unsigned long st;
+
+			k = ev.data.u64;
+			if (k >= ET_NSRC) {
+				race_fail("unknown event data %d", k);
+				break;
+			}
+			/* A new generation: pending writer marks now fail. */
+			st = __atomic_load_n(&c.state[k], __ATOMIC_RELAXED);
+			st = (st & ~DL_MASK) + (DL_MASK + 1);
+			__atomic_exchange_n(&c.state[k], st | DL_BUSY,
+					    __ATOMIC_ACQ_REL);
+			waits_owed[k] = 0;
+			/* Let writes land during the drain now and then. */
+			if (!(waits & 3))
+				race_spin(waits % 509);
+			if (!et_consume(&c, k))
+				break;
+			/* Pairs with the acquire load in dl_writer(). */
+			__atomic_store_n(&c.state[k], st | DL_DRAINED,
+					 __ATOMIC_RELEASE);
+		}
+		if (et_finished(&c))
+			break;
+		if (done && !n)
+			et_report_unread(&c, "edge lost");
+	}
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%ld waits, %ld of them with an event owed; %ld writes after EAGAIN",
+	       waits, owed_waits, c.owed_marks);
+	et_teardown(&c);
+}
+
+/*
+ * 3. EPOLLONESHOT exclusivity.  Three waiters share one epoll instance
+ * with twelve eventfds and four pipes in EPOLLONESHOT mode, while two
+ * writers write to them (EPOLL_RACE_ITERS * 10 writes each).  A waiter
+ * that gets a file takes ownership with an atomic exchange (finding an
+ * owner is a failure), reads it (there must be data: nobody else may
+ * have read it), releases it and re-arms it with EPOLL_CTL_MOD.  The
+ * event data carries the arming generation: an event from an arming
+ * that was already consumed is a one-shot delivered twice.  Every unit
+ * written must be read.
+ */
+#define OS_NSRC		16
+#define OS_WAITERS	3
+#define OS_WRITERS	2
+
+struct os_ctx {
+	struct race_src src[OS_NSRC];
+	int owner[OS_NSRC];
+	uint32_t armgen[OS_NSRC];
+	long written, nread;
+	int writers_left;
+	unsigned long iters;
+	uint64_t deadline;
+	int epfd;
+};
+
+static uint64_t os_data(int k, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | k;
+}
+
+static void *os_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct os_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 21);
+	unsigned long i;
+
+	for (i = 0; i < c->iters && !race_stopped(); i++) {
+		uint32_t r = race_rand(&rnd);
+		long w;
+
+		if (!(i & 63) && race_now_ms() > c->deadline)
+			break;
+		w = race_src_write(&c->src[r % OS_NSRC], 1 + (r >> 8) % 4);
+		if (w < 0)
+			break;
+		if (!w)
+			sched_yield();
+		__atomic_fetch_add(&c->written, w, __ATOMIC_RELAXED);
+		if (!((r >> 12) & 3))
+			race_spin((r >> 14) % 512);
+	}
+	__atomic_fetch_sub(&c->writers_left, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static bool os_handle(struct os_ctx *c, int self, uint64_t data,
+		      uint32_t *rnd)
+{
+	uint32_t gen = data >> 32, cur;
+	int k = (uint32_t)data, prev;
+	long r;
+
+	if (k >= OS_NSRC) {
+		race_fail("unknown event data %#llx", (unsigned long long)data);
+		return false;
+	}
+	/* Pairs with the release store of armgen before EPOLL_CTL_MOD. */
+	cur = __atomic_load_n(&c->armgen[k], __ATOMIC_ACQUIRE);
+	if (gen != cur) {
+		race_fail("fd %d: event of arming %u delivered during arming %u",
+			  k, gen, cur);
+		return false;
+	}
+	prev = __atomic_exchange_n(&c->owner[k], self + 1, __ATOMIC_ACQ_REL);
+	if (prev) {
+		race_fail("fd %d delivered to waiter %d while waiter %d owns it",
+			  k, self, prev - 1);
+		return false;
+	}
+	/* Hold the file a little while, to give a duplicate a chance. */
+	race_spin(race_rand(rnd) % 256);
+	r = race_src_drain(&c->src[k]);
+	if (r < 0)
+		return false;
+	if (!r) {
+		race_fail("one-shot event for fd %d (arming %u) without data",
+			  k, gen);
+		return false;
+	}
+	__atomic_fetch_add(&c->nread, r, __ATOMIC_RELAXED);
+
+	/* Both pair with the acquire operations above, in the next owner. */
+	__atomic_store_n(&c->armgen[k], gen + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->owner[k], 0, __ATOMIC_RELEASE);
+	if (race_epoll_mod(c->epfd, c->src[k].rfd, EPOLLIN | EPOLLONESHOT,
+			   os_data(k, gen + 1))) {
+		race_fail("EPOLL_CTL_MOD: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static void *os_waiter(void *arg)
+{
+	struct race_thread *t = arg;
+	struct os_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 31);
+	uint64_t drain_end = 0;
+	struct epoll_event ev[2];
+	int i, n;
+
+	while (!race_stopped()) {
+		if (!load_int(&c->writers_left)) {
+			long w = __atomic_load_n(&c->written, __ATOMIC_RELAXED);
+			long r = __atomic_load_n(&c->nread, __ATOMIC_RELAXED);
+
+			if (r == w)
+				break;
+			if (!drain_end)
+				drain_end = race_now_ms() + RACE_WAIT_MS;
+			if (race_now_ms() > drain_end) {
+				race_fail("one-shot event lost: %ld units written, %ld read",
+					  w, r);
+				break;
+			}
+		}
+		/* Short timeout: the loop also watches for the end. */
+		n = epoll_wait(c->epfd, ev, ARRAY_LEN(ev), 20);
+		if (n < 0 && errno != EINTR) {
+			race_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			if (!os_handle(c, t->id, ev[i].data.u64, &rnd))
+				break;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, oneshot_exclusive, RACE_TIMEOUT)
+{
+	struct race_thread w[OS_WRITERS], r[OS_WAITERS];
+	struct os_ctx c;
+	int i, nw, nr;
+
+	memset(&c, 0, sizeof(c));
+	c.epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, c.epfd);
+	for (i = 0; i < OS_NSRC; i++) {
+		ASSERT_EQ(0, race_src_open(&c.src[i], i >= 12, false));
+		ASSERT_EQ(0, race_epoll_add(c.epfd, c.src[i].rfd,
+					    EPOLLIN | EPOLLONESHOT,
+					    os_data(i, 0)));
+	}
+	c.iters = race_iters() * 10;
+	c.writers_left = OS_WRITERS;
+	c.deadline = race_deadline();
+
+	nr = start_threads(r, OS_WAITERS, &c, os_waiter);
+	nw = start_threads(w, OS_WRITERS, &c, os_writer);
+	join_threads(w, nw);
+	join_threads(r, nr);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	for (i = 0; i < OS_NSRC; i++)
+		race_src_close(&c.src[i]);
+	close(c.epfd);
+}
+
+/*
+ * 4. EPOLLONESHOT re-arm race.  A disarmed, drained file gets data just
+ * before, while or just after EPOLL_CTL_MOD re-arms it (a helper thread
+ * writes after a random delay while the test re-arms after another).
+ * Once both the write and the MOD have returned, the data is pending and
+ * the file armed, so epoll_wait() must report it: either the MOD's poll
+ * or the wakeup callback saw the data.  Without a write, the re-armed
+ * file must not be reported.  Level-triggered and EPOLLET one-shot
+ * alternate; EPOLL_RACE_ITERS * 4 rounds.
+ */
+struct ra_ctx {
+	struct race_src src[2];
+	int go, wrote, target;
+	unsigned int delay;
+	int quit;
+};
+
+static void *ra_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct ra_ctx *c = t->ctx;
+	int last = 0, g;
+
+	while (!load_int(&c->quit) && !race_stopped()) {
+		g = load_int(&c->go);
+		if (g == last) {
+			sched_yield();
+			continue;
+		}
+		race_spin(c->delay);
+		if (race_src_write(&c->src[c->target], 1) != 1) {
+			race_fail("write to re-armed fd failed");
+			break;
+		}
+		/* Pairs with the acquire load of wrote by the test. */
+		__atomic_store_n(&c->wrote, g, __ATOMIC_RELEASE);
+		last = g;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, oneshot_rearm_race, RACE_TIMEOUT)
+{
+	uint32_t rnd = race_seed(41);
+	uint64_t deadline = race_deadline();
+	unsigned long it, iters = race_iters() * 4;
+	struct race_thread t;
+	struct epoll_event ev[2];
+	struct ra_ctx c;
+	int epfd, i, k, n, nt;
+
+	memset(&c, 0, sizeof(c));
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, race_src_open(&c.src[i], i, false));
+		ASSERT_EQ(0, race_epoll_add(epfd, c.src[i].rfd,
+					    EPOLLIN | EPOLLONESHOT, i));
+		/* Consume the arming from EPOLL_CTL_ADD: disarmed, drained. */
+		ASSERT_EQ(1, race_src_write(&c.src[i], 1));
+		ASSERT_EQ(1, epoll_wait(epfd, ev, 2, RACE_WAIT_MS));
+		ASSERT_EQ(i, ev[0].data.u64);
+		ASSERT_EQ(1, race_src_drain(&c.src[i]));
+	}
+	nt = start_threads(&t, 1, &c, ra_writer);
+	ASSERT_EQ(1, nt);
+
+	for (it = 1; it <= iters && !race_stopped(); it++) {
+		uint32_t r = race_rand(&rnd);
+		uint32_t events = EPOLLIN | EPOLLONESHOT;
+		int mode = (r >> 1) % 5, fd;
+
+		if (race_now_ms() > deadline)
+			break;
+		if (r & 1)
+			events |= EPOLLET;
+		k = (r >> 4) & 1;
+		fd = c.src[k].rfd;
+		if (mode == 0) {
+			/* No data: the re-armed file must stay silent. */
+			ASSERT_EQ(0, race_epoll_mod(epfd, fd, events, k));
+			ASSERT_EQ(0, epoll_wait(epfd, ev, 2, 0))
+				TH_LOG("re-armed fd without data reported");
+			ASSERT_EQ(1, race_src_write(&c.src[k], 1));
+		} else if (mode == 1) {
+			/* Data well before the MOD. */
+			ASSERT_EQ(1, race_src_write(&c.src[k], 1));
+			ASSERT_EQ(0, race_epoll_mod(epfd, fd, events, k));
+		} else {
+			/* Data racing with the MOD. */
+			c.target = k;
+			c.delay = (r >> 8) % (64u << (2 * (mode - 2)));
+			__atomic_store_n(&c.go, (int)it, __ATOMIC_RELEASE);
+			race_spin((r >> 20) % (64u << (2 * (mode - 2))));
+			ASSERT_EQ(0, race_epoll_mod(epfd, fd, events, k));
+			ASSERT_TRUE(race_wait_eq(&c.wrote, (int)it,
+						 race_now_ms() + RACE_WAIT_MS))
+				TH_LOG("writer thread stuck");
+		}
+		/* Data pending, file armed: it must be reported, alone. */
+		n = epoll_wait(epfd, ev, 2, RACE_WAIT_MS);
+		ASSERT_EQ(1, n)
+			TH_LOG("round %lu mode %d fd %d %s: %d events after re-arm",
+			       it, mode, k, r & 1 ? "ET" : "LT", n);
+		ASSERT_EQ(k, ev[0].data.u64);
+		ASSERT_EQ(1, race_src_drain(&c.src[k]));
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	join_threads(&t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	for (i = 0; i < 2; i++)
+		race_src_close(&c.src[i]);
+	close(epfd);
+}
+
+/*
+ * 5. Level-triggered re-queue under concurrent writers.  Fourteen
+ * eventfds are always readable and never read, while a writer keeps
+ * adding to them (so wakeup callbacks run during every wait).  Each
+ * wait must return min(maxevents, 14) distinct files, and the ready
+ * files must take turns: within any ceil(14 / maxevents) + 1
+ * consecutive waits every file is reported.  EPOLL_RACE_ITERS * 2 waits
+ * per variant.
+ */
+#define LT_NSRC		14
+
+FIXTURE(lt) {
+};
+
+FIXTURE_VARIANT(lt) {
+	int maxevents;
+};
+
+FIXTURE_VARIANT_ADD(lt, max1) {
+	.maxevents = 1,
+};
+
+FIXTURE_VARIANT_ADD(lt, max5) {
+	.maxevents = 5,
+};
+
+FIXTURE_VARIANT_ADD(lt, max_all) {
+	.maxevents = LT_NSRC,
+};
+
+FIXTURE_VARIANT_ADD(lt, max_double) {
+	.maxevents = 2 * LT_NSRC,
+};
+
+FIXTURE_SETUP(lt)
+{
+}
+
+FIXTURE_TEARDOWN(lt)
+{
+}
+
+struct lt_ctx {
+	struct race_src src[LT_NSRC];
+	int quit;
+};
+
+static void *lt_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct lt_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 51);
+
+	while (!load_int(&c->quit) && !race_stopped()) {
+		uint32_t r = race_rand(&rnd);
+
+		if (race_src_write(&c->src[r % LT_NSRC], 1) < 0)
+			break;
+		race_spin((r >> 8) % 2048);
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
+{
+	int m = variant->maxevents;
+	int expect = m < LT_NSRC ? m : LT_NSRC;
+	int window = (LT_NSRC + m - 1) / m + 1;
+	unsigned long call, calls = race_iters() * 2;
+	uint64_t deadline = race_deadline();
+	struct epoll_event ev[2 * LT_NSRC];
+	long last_seen[LT_NSRC];
+	struct race_thread t;
+	struct lt_ctx c;
+	int epfd, i, n, nt;
+
+	memset(&c, 0, sizeof(c));
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	for (i = 0; i < LT_NSRC; i++) {
+		ASSERT_EQ(0, race_src_open(&c.src[i], false, false));
+		ASSERT_EQ(1, race_src_write(&c.src[i], 1));
+		ASSERT_EQ(0, race_epoll_add(epfd, c.src[i].rfd, EPOLLIN, i));
+		last_seen[i] = -1;
+	}
+	nt = start_threads(&t, 1, &c, lt_writer);
+
+	for (call = 0; call < calls && !race_stopped(); call++) {
+		uint32_t seen = 0;
+
+		if (!(call & 63) && race_now_ms() > deadline)
+			break;
+		n = epoll_wait(epfd, ev, m, RACE_WAIT_MS);
+		EXPECT_EQ(expect, n)
+			TH_LOG("wait %lu returned %d of %d ready fds (maxevents %d)",
+			       call, n, LT_NSRC, m);
+		if (n != expect)
+			break;
+		for (i = 0; i < n; i++) {
+			uint64_t k = ev[i].data.u64;
+
+			ASSERT_GT(LT_NSRC, k);
+			EXPECT_EQ(0, seen & (1u << k))
+				TH_LOG("fd %d reported twice by wait %lu",
+				       (int)k, call);
+			seen |= 1u << k;
+			last_seen[k] = call;
+		}
+		for (i = 0; i < LT_NSRC; i++) {
+			EXPECT_GT(window, (long)call - last_seen[i])
+				TH_LOG("ready fd %d not reported by waits %ld..%lu (maxevents %d)",
+				       i, last_seen[i] + 1, call, m);
+		}
+		if (_metadata->exit_code)
+			break;
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	join_threads(&t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	for (i = 0; i < LT_NSRC; i++)
+		race_src_close(&c.src[i]);
+	close(epfd);
+}
+
+/*
+ * 6. EPOLL_CTL_DEL, EPOLL_CTL_MOD and close() while callbacks fire.
+ * Two writers hammer eight eventfds; the test thread waits on them and,
+ * EPOLL_RACE_ITERS * 4 times, picks one and deletes and re-adds it,
+ * changes its data with EPOLL_CTL_MOD, or closes it and adds a new
+ * eventfd in its place.  Each registration has its own generation in the
+ * event data.  No event may carry the data of a registration after its
+ * EPOLL_CTL_DEL or EPOLL_CTL_MOD returned.  (After close() a writer in
+ * the middle of write() may still hold the file, and with it the epoll
+ * item, for a moment, so those generations are only counted.)  At the
+ * end /proc/self/fdinfo must list exactly the live registrations and
+ * each of them must still deliver events.
+ */
+#define DC_NSLOT	8
+#define DC_WRITERS	2
+
+enum { DC_LIVE, DC_DELETED, DC_CLOSED };
+
+struct dc_ctx {
+	int fd[DC_NSLOT];		/* writers load it atomically */
+	uint32_t gen[DC_NSLOT];
+	uint8_t *how;			/* how each generation ended */
+	uint32_t ngen, maxgen;
+	int epfd, quit;
+};
+
+static uint64_t dc_data(int s, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | s;
+}
+
+static void *dc_writer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct dc_ctx *c = t->ctx;
+	uint32_t rnd = race_seed(t->id + 61);
+	uint64_t one = 1;
+
+	while (!load_int(&c->quit) && !race_stopped()) {
+		uint32_t r = race_rand(&rnd);
+		int fd = load_int(&c->fd[r % DC_NSLOT]);
+
+		/* The fd may be closed (EBADF) or reused: both harmless. */
+		if (write(fd, &one, sizeof(one)) < 0 && errno != EBADF &&
+		    errno != EAGAIN)
+			race_fail("write: %s", strerror(errno));
+		if (!((r >> 8) & 7))
+			race_spin((r >> 11) % 256);
+	}
+	return NULL;
+}
+
+/* Check the events of one wait; returns the number of stale events. */
+static long dc_check(struct dc_ctx *c, struct epoll_event *ev, int n)
+{
+	long stale = 0;
+	uint64_t v;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t g = ev[i].data.u64 >> 32;
+		int s = (uint32_t)ev[i].data.u64;
+
+		if (s >= DC_NSLOT || !g || g > c->ngen) {
+			race_fail("event with unknown data %#llx",
+				  (unsigned long long)ev[i].data.u64);
+			return stale;
+		}
+		if (c->how[g] == DC_DELETED) {
+			race_fail("slot %d: event of registration %u after DEL/MOD",
+				  s, g);
+			return stale;
+		}
+		if (c->how[g] == DC_CLOSED) {
+			stale++;
+			continue;
+		}
+		if (c->gen[s] != g) {
+			race_fail("slot %d: event of live registration %u, current is %u",
+				  s, g, c->gen[s]);
+			return stale;
+		}
+		if ((g & 1) && read(c->fd[s], &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			race_fail("read: %s", strerror(errno));
+	}
+	return stale;
+}
+
+static uint32_t dc_events(uint32_t gen)
+{
+	/* Alternate level- and edge-triggered registrations. */
+	return EPOLLIN | (gen & 2 ? EPOLLET : 0);
+}
+
+TEST_F_TIMEOUT(race, del_mod_close_while_firing, RACE_TIMEOUT)
+{
+	unsigned long it, iters = race_iters() * 4;
+	uint32_t rnd = race_seed(71);
+	uint64_t deadline = race_deadline();
+	struct race_thread t[DC_WRITERS];
+	struct epoll_event ev[DC_NSLOT * 2];
+	long stale = 0;
+	unsigned int seen;
+	struct dc_ctx c;
+	int i, n, nt, s, fd, ofd, tfd;
+	uint32_t og;
+	char path[64], line[256];
+	unsigned long long data;
+	uint32_t events;
+	FILE *f;
+
+	memset(&c, 0, sizeof(c));
+	c.maxgen = iters + DC_NSLOT + 1;
+	c.how = calloc(c.maxgen + 1, 1);
+	ASSERT_NE(NULL, c.how);
+	c.epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, c.epfd);
+	for (s = 0; s < DC_NSLOT; s++) {
+		c.fd[s] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, c.fd[s]);
+		c.gen[s] = ++c.ngen;
+		ASSERT_EQ(0, race_epoll_add(c.epfd, c.fd[s],
+					    dc_events(c.gen[s]),
+					    dc_data(s, c.gen[s])));
+	}
+	nt = start_threads(t, DC_WRITERS, &c, dc_writer);
+
+	for (it = 0; it < iters && !race_stopped(); it++) {
+		uint32_t r = race_rand(&rnd);
+
+		if (!(it & 31) && race_now_ms() > deadline)
+			break;
+		n = epoll_wait(c.epfd, ev, 1 + r % ARRAY_LEN(ev), 0);
+		ASSERT_LE(0, n);
+		stale += dc_check(&c, ev, n);
+		if (race_stopped())
+			break;
+
+		s = (r >> 8) % DC_NSLOT;
+		og = c.gen[s];
+		c.gen[s] = ++c.ngen;
+		switch ((r >> 12) % 3) {
+		case 0:	/* delete and add again */
+			ASSERT_EQ(0, epoll_ctl(c.epfd, EPOLL_CTL_DEL, c.fd[s],
+					       NULL));
+			c.how[og] = DC_DELETED;
+			if (r & (1 << 20)) {
+				ASSERT_EQ(-1, epoll_ctl(c.epfd, EPOLL_CTL_DEL,
+							c.fd[s], NULL));
+				ASSERT_EQ(ENOENT, errno);
+			}
+			ASSERT_EQ(0, race_epoll_add(c.epfd, c.fd[s],
+						    dc_events(c.gen[s]),
+						    dc_data(s, c.gen[s])));
+			break;
+		case 1:	/* new data, same registration */
+			ASSERT_EQ(0, race_epoll_mod(c.epfd, c.fd[s],
+						    dc_events(c.gen[s]),
+						    dc_data(s, c.gen[s])));
+			c.how[og] = DC_DELETED;
+			break;
+		case 2:	/* close under the writers' feet */
+			fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			ASSERT_LE(0, fd);
+			ofd = __atomic_exchange_n(&c.fd[s], fd,
+						  __ATOMIC_ACQ_REL);
+			c.how[og] = DC_CLOSED;
+			ASSERT_EQ(0, close(ofd));
+			/* Closed: EBADF, whatever epoll still holds. */
+			ASSERT_EQ(-1, epoll_ctl(c.epfd, EPOLL_CTL_DEL, ofd,
+						NULL));
+			ASSERT_EQ(EBADF, errno);
+			ASSERT_EQ(0, race_epoll_add(c.epfd, fd,
+						    dc_events(c.gen[s]),
+						    dc_data(s, c.gen[s])));
+			break;
+		}
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+
+	/* Writers gone: no closed file can linger in the interest list. */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", c.epfd);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	n = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "tfd: %d events: %x data: %llx",
+			   &tfd, &events, &data) != 3)
+			continue;
+		n++;
+		s = (uint32_t)data;
+		ASSERT_GT(DC_NSLOT, s);
+		EXPECT_EQ(c.fd[s], tfd);
+		EXPECT_EQ(c.gen[s], data >> 32);
+	}
+	fclose(f);
+	EXPECT_EQ(DC_NSLOT, n);
+
+	/* Every live registration still works, with its current data. */
+	for (s = 0; s < DC_NSLOT; s++) {
+		uint64_t one = 1;
+
+		ASSERT_EQ(sizeof(one), write(c.fd[s], &one, sizeof(one)));
+	}
+	for (seen = 0; seen != (1u << DC_NSLOT) - 1; ) {
+		n = epoll_wait(c.epfd, ev, ARRAY_LEN(ev), RACE_WAIT_MS);
+		ASSERT_LT(0, n) TH_LOG("live registrations %#x not reported",
+				       ~seen & ((1u << DC_NSLOT) - 1));
+		for (i = 0; i < n; i++) {
+			s = (uint32_t)ev[i].data.u64;
+			ASSERT_GT(DC_NSLOT, s);
+			ASSERT_EQ(c.gen[s], ev[i].data.u64 >> 32);
+			seen |= 1u << s;
+		}
+	}
+	TH_LOG("%lu rounds, %ld events of closed files", it, stale);
+	for (s = 0; s < DC_NSLOT; s++)
+		close(c.fd[s]);
+	close(c.epfd);
+	free(c.how);
+}
+
+/*
+ * 6b. Closing the epoll file itself while callbacks fire: the writers of
+ * test 6 hammer eight eventfds while the test thread, EPOLL_RACE_ITERS
+ * times, creates an epoll instance watching all of them (some of them
+ * edge-triggered, some also through a nested instance), maybe waits on
+ * it, and closes it.  Nothing to compare: it must not crash, hang or
+ * leak (run it under KASAN and kmemleak to see the last two).
+ */
+TEST_F_TIMEOUT(race, close_epoll_while_firing, RACE_TIMEOUT)
+{
+	unsigned long it, iters = race_iters();
+	uint32_t rnd = race_seed(81);
+	uint64_t deadline = race_deadline();
+	struct race_thread t[DC_WRITERS];
+	struct epoll_event ev[DC_NSLOT];
+	struct dc_ctx c;
+	int ep, inner, nt, s;
+
+	memset(&c, 0, sizeof(c));
+	for (s = 0; s < DC_NSLOT; s++) {
+		c.fd[s] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, c.fd[s]);
+	}
+	nt = start_threads(t, DC_WRITERS, &c, dc_writer);
+
+	for (it = 0; it < iters && !race_stopped(); it++) {
+		uint32_t r = race_rand(&rnd);
+
+		if (!(it & 15) && race_now_ms() > deadline)
+			break;
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, ep);
+		inner = -1;
+		if (r & 1) {
+			inner = epoll_create1(EPOLL_CLOEXEC);
+			ASSERT_LE(0, inner);
+			ASSERT_EQ(0, race_epoll_add(ep, inner, EPOLLIN, 99));
+		}
+		for (s = 0; s < DC_NSLOT; s++) {
+			int to = inner >= 0 && (s & 1) ? inner : ep;
+			uint32_t events = EPOLLIN | (s & 2 ? EPOLLET : 0);
+
+			ASSERT_EQ(0, race_epoll_add(to, c.fd[s], events, s));
+		}
+		if (r & 2)
+			ASSERT_LE(0, epoll_wait(ep, ev, 1 + (r >> 4) % DC_NSLOT,
+						0));
+		race_spin((r >> 8) % 4096);
+		/* Close the inner instance first or last. */
+		if (inner >= 0 && (r & 4))
+			ASSERT_EQ(0, close(inner));
+		ASSERT_EQ(0, close(ep));
+		if (inner >= 0 && !(r & 4))
+			ASSERT_EQ(0, close(inner));
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%lu instances closed under fire", it);
+	for (s = 0; s < DC_NSLOT; s++)
+		close(c.fd[s]);
+}
+
+/*
+ * 7. Many waiters, with and without EPOLLEXCLUSIVE.  Four waiter threads
+ * sleep in epoll_wait() (with a long timeout) on three semaphore
+ * eventfds; the test thread posts bursts of one to three tokens and
+ * requires all of them to be taken within RACE_WAIT_MS, before posting
+ * the next burst (EPOLL_RACE_ITERS bursts).  A token is taken only by a
+ * waiter that woke up and got the event, so a burst left pending means
+ * every waiter slept through a pending event.  Variants: the waiters
+ * share one instance (level-triggered, or edge-triggered and then read
+ * to EAGAIN), or each has its own instance and all watch the eventfds
+ * with EPOLLEXCLUSIVE (level- or edge-triggered).  The waiters are told
+ * to stop by a signal that epoll_pwait() unblocks.
+ */
+#define MW_WAITERS	4
+#define MW_NTOK		3
+
+FIXTURE(waiters) {
+};
+
+FIXTURE_VARIANT(waiters) {
+	bool exclusive;
+	bool et;
+};
+
+FIXTURE_VARIANT_ADD(waiters, shared_lt) {
+	.exclusive = false,
+	.et = false,
+};
+
+FIXTURE_VARIANT_ADD(waiters, shared_et) {
+	.exclusive = false,
+	.et = true,
+};
+
+FIXTURE_VARIANT_ADD(waiters, exclusive_lt) {
+	.exclusive = true,
+	.et = false,
+};
+
+FIXTURE_VARIANT_ADD(waiters, exclusive_et) {
+	.exclusive = true,
+	.et = true,
+};
+
+FIXTURE_SETUP(waiters)
+{
+}
+
+FIXTURE_TEARDOWN(waiters)
+{
+}
+
+struct mw_ctx {
+	struct race_src tok[MW_NTOK];
+	int epfd[MW_WAITERS];
+	long consumed;
+	long wakeups[MW_WAITERS];
+	bool et;
+	int quit;
+	sigset_t waitmask;
+};
+
+static void mw_sigusr1(int sig)
+{
+}
+
+static void *mw_waiter(void *arg)
+{
+	struct race_thread *t = arg;
+	struct mw_ctx *c = t->ctx;
+	struct epoll_event ev[MW_NTOK];
+	uint64_t v;
+	int i, n;
+
+	while (!load_int(&c->quit) && !race_stopped()) {
+		/* SIGUSR1 is blocked except inside epoll_pwait(). */
+		n = epoll_pwait(c->epfd[t->id], ev, MW_NTOK, 10 * RACE_WAIT_MS,
+				&c->waitmask);
+		if (n < 0) {
+			if (errno != EINTR)
+				race_fail("epoll_pwait: %s", strerror(errno));
+			continue;
+		}
+		if (n)
+			c->wakeups[t->id]++;
+		for (i = 0; i < n; i++) {
+			uint64_t k = ev[i].data.u64;
+
+			if (k >= MW_NTOK) {
+				race_fail("unknown event data %#llx",
+					  (unsigned long long)k);
+				return NULL;
+			}
+			/* One token per read; edge-triggered: all of them. */
+			for (;;) {
+				ssize_t ret;
+
+				ret = read(c->tok[k].rfd, &v, sizeof(v));
+
+				if (ret < 0 && errno == EAGAIN)
+					break;
+				if (ret != sizeof(v)) {
+					race_fail("read token: %zd", ret);
+					return NULL;
+				}
+				__atomic_fetch_add(&c->consumed, 1,
+						   __ATOMIC_RELEASE);
+				if (!c->et)
+					break;
+			}
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(waiters, wake, RACE_TIMEOUT)
+{
+	unsigned long round, rounds = race_iters();
+	uint32_t rnd = race_seed(91);
+	uint64_t deadline = race_deadline(), end;
+	struct race_thread t[MW_WAITERS];
+	struct sigaction sa = { .sa_handler = mw_sigusr1 };
+	uint32_t events = EPOLLIN;
+	long produced = 0;
+	sigset_t block;
+	struct mw_ctx c;
+	int i, j, nt;
+
+	memset(&c, 0, sizeof(c));
+	c.et = variant->et;
+	if (variant->et)
+		events |= EPOLLET;
+	if (variant->exclusive)
+		events |= EPOLLEXCLUSIVE;
+	for (j = 0; j < MW_NTOK; j++)
+		ASSERT_EQ(0, race_src_open(&c.tok[j], false, true));
+	for (i = 0; i < MW_WAITERS; i++) {
+		if (i && !variant->exclusive) {
+			c.epfd[i] = c.epfd[0];
+			continue;
+		}
+		c.epfd[i] = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, c.epfd[i]);
+		for (j = 0; j < MW_NTOK; j++)
+			ASSERT_EQ(0, race_epoll_add(c.epfd[i], c.tok[j].rfd,
+						    events, j));
+	}
+
+	/* Block SIGUSR1 in every thread except inside epoll_pwait(). */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	ASSERT_EQ(0, pthread_sigmask(SIG_BLOCK, &block, &c.waitmask));
+	sigdelset(&c.waitmask, SIGUSR1);
+	nt = start_threads(t, MW_WAITERS, &c, mw_waiter);
+
+	for (round = 0; round < rounds && !race_stopped(); round++) {
+		uint32_t r = race_rand(&rnd);
+
+		if (race_now_ms() > deadline)
+			break;
+		/* Sometimes let the waiters fall asleep first. */
+		if (r & 1)
+			usleep(50);
+		for (j = 0; j <= (int)(r >> 1) % 3; j++) {
+			ASSERT_EQ(1, race_src_write(&c.tok[(r >> (4 + 2 * j)) %
+						    MW_NTOK], 1));
+			produced++;
+		}
+		end = race_now_ms() + RACE_WAIT_MS;
+		while (__atomic_load_n(&c.consumed, __ATOMIC_ACQUIRE) <
+		       produced && !race_stopped()) {
+			if (race_now_ms() > end) {
+				race_fail("round %lu: %ld tokens pending %d ms, no waiter woke",
+					  round, produced -
+					  __atomic_load_n(&c.consumed,
+							  __ATOMIC_ACQUIRE),
+					  RACE_WAIT_MS);
+				break;
+			}
+			sched_yield();
+		}
+	}
+
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < nt; i++)
+		pthread_kill(t[i].tid, SIGUSR1);
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	EXPECT_EQ(produced, c.consumed);
+	TH_LOG("%lu bursts, %ld tokens, wakeups %ld/%ld/%ld/%ld", round,
+	       produced, c.wakeups[0], c.wakeups[1], c.wakeups[2],
+	       c.wakeups[3]);
+	for (i = 0; i < MW_WAITERS; i++)
+		if (!i || variant->exclusive)
+			close(c.epfd[i]);
+	for (j = 0; j < MW_NTOK; j++)
+		race_src_close(&c.tok[j]);
+}
+
+/*
+ * 8. Nested epoll under concurrent wakeups.  The writers of test 1 feed
+ * eight edge-triggered files watched by an inner instance, itself watched
+ * by an outer one (and, in one variant, that by a third).  The consumer
+ * waits only on the outermost instance and, on each event, drains the
+ * chain down to the files.  Every unit written must be read; whenever the
+ * outermost instance reports nothing for RACE_WAIT_MS after the writers
+ * stopped, no instance below may have a ready event; and at the end one
+ * write to each file must reach the outermost instance.
+ */
+#define NE_MAXDEPTH	3
+
+FIXTURE(nested) {
+};
+
+FIXTURE_VARIANT(nested) {
+	int depth;		/* instances above the inner one */
+	bool et;		/* how each instance watches the one below */
+};
+
+FIXTURE_VARIANT_ADD(nested, lt) {
+	.depth = 1,
+	.et = false,
+};
+
+FIXTURE_VARIANT_ADD(nested, et) {
+	.depth = 1,
+	.et = true,
+};
+
+FIXTURE_VARIANT_ADD(nested, et_depth2) {
+	.depth = 2,
+	.et = true,
+};
+
+FIXTURE_SETUP(nested)
+{
+}
+
+FIXTURE_TEARDOWN(nested)
+{
+}
+
+/* Drain instance @lvl and everything below it; false on failure. */
+static bool ne_drain(struct et_ctx *c, const int *ep, int lvl)
+{
+	struct epoll_event ev[ET_NSRC];
+	int i, n, rounds;
+
+	for (rounds = 0; rounds < 64; rounds++) {
+		n = epoll_wait(ep[lvl], ev, ARRAY_LEN(ev), 0);
+		if (n < 0) {
+			race_fail("epoll_wait(level %d): %s", lvl,
+				  strerror(errno));
+			return false;
+		}
+		if (!n)
+			return true;
+		for (i = 0; i < n; i++) {
+			if (lvl ? !ne_drain(c, ep, lvl - 1) :
+				  !et_consume(c, ev[i].data.u64))
+				return false;
+		}
+	}
+	return true;		/* busy writers: the next event comes back */
+}
+
+TEST_F_TIMEOUT(nested, wakeups, RACE_TIMEOUT)
+{
+	uint32_t events = EPOLLIN | (variant->et ? EPOLLET : 0);
+	int depth = variant->depth, ep[NE_MAXDEPTH], top;
+	struct race_thread t[ET_WRITERS];
+	struct epoll_event ev;
+	struct et_ctx c;
+	int i, l, n, nt;
+
+	ASSERT_EQ(0, et_setup(&c, EPOLLIN | EPOLLET, race_iters() * 10));
+	ep[0] = c.epfd;
+	for (l = 1; l <= depth; l++) {
+		ep[l] = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, ep[l]);
+		ASSERT_EQ(0, race_epoll_add(ep[l], ep[l - 1], events, 100 + l));
+	}
+	top = ep[depth];
+	nt = start_threads(t, ET_WRITERS, &c, et_writer);
+
+	while (!race_stopped()) {
+		bool done = load_int(&c.writers_left) == 0;
+
+		n = epoll_wait(top, &ev, 1, RACE_WAIT_MS);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			race_fail("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		if (n && ev.data.u64 != (uint64_t)(100 + depth)) {
+			race_fail("outer instance: unknown event data");
+			break;
+		}
+		if (n && !ne_drain(&c, ep, depth - 1))
+			break;
+		if (et_finished(&c))
+			break;
+		if (done && !n) {
+			struct epoll_event tmp[ET_NSRC];
+
+			for (l = depth - 1; l >= 0; l--) {
+				if (epoll_wait(ep[l], tmp, ET_NSRC, 0) > 0) {
+					race_fail("level %d ready, top silent %d ms",
+						  l, RACE_WAIT_MS);
+					break;
+				}
+			}
+			et_report_unread(&c, "nested edge lost");
+		}
+	}
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+
+	/* Quiet now: one write to each file must reach the top. */
+	for (i = 0; i < ET_NSRC; i++) {
+		ASSERT_EQ(1, race_src_write(&c.src[i], 1));
+		c.written[i]++;
+		ASSERT_EQ(1, epoll_wait(top, &ev, 1, RACE_WAIT_MS))
+			TH_LOG("write to fd %d did not reach the top level", i);
+		ASSERT_TRUE(ne_drain(&c, ep, depth - 1)) TH_LOG("%s", race_msg);
+		ASSERT_TRUE(et_all_read(&c));
+		ASSERT_EQ(0, epoll_wait(top, &ev, 1, 0));
+	}
+	for (l = 1; l <= depth; l++)
+		close(ep[l]);
+	et_teardown(&c);
+}
+
+/*
+ * 9. A bad user buffer.  epoll_wait() copies events one at a time; when
+ * a copy faults it returns what it copied, or EFAULT if that was
+ * nothing, and keeps the event whose copy faulted, ahead of the others,
+ * for the next call.  The buffers end at an unmapped page, so that entry
+ * 0 or entry 1 crosses into it.
+ */
+struct bad_buf {
+	char *map;
+	size_t page;
+};
+
+static int bad_buf_init(struct bad_buf *b)
+{
+	b->page = sysconf(_SC_PAGESIZE);
+	b->map = mmap(NULL, 2 * b->page, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b->map == MAP_FAILED)
+		return -1;
+	return munmap(b->map + b->page, b->page);
+}
+
+/* A buffer whose entry @idx straddles the unmapped page. */
+static struct epoll_event *bad_buf_at(struct bad_buf *b, int idx)
+{
+	size_t sz = sizeof(struct epoll_event);
+
+	return (struct epoll_event *)(b->map + b->page - idx * sz - sz / 2);
+}
+
+TEST(efault_partial_copy)
+{
+	struct itimerspec its = { .it_value.tv_nsec = 20 * 1000 * 1000 };
+	struct epoll_event good[4], *bad;
+	struct race_src src[4];
+	struct bad_buf b;
+	int epfd, i, k, tfd;
+
+	ASSERT_EQ(0, bad_buf_init(&b));
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, race_src_open(&src[i], false, false));
+		ASSERT_EQ(0, race_epoll_add(epfd, src[i].rfd,
+					    EPOLLIN | EPOLLET, i));
+	}
+
+	/* Entry 1 faults: one event copied, three kept, in order. */
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, race_src_write(&src[i], 1));
+	bad = bad_buf_at(&b, 1);
+	ASSERT_EQ(1, epoll_wait(epfd, bad, 4, 0));
+	EXPECT_EQ(0, bad[0].data.u64);
+	ASSERT_EQ(3, epoll_wait(epfd, good, 4, 0));
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(i + 1, good[i].data.u64);
+	ASSERT_EQ(0, epoll_wait(epfd, good, 4, 0));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, race_src_drain(&src[i]));
+
+	/* Entry 0 faults, or all of the buffer: EFAULT, none lost. */
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(1, race_src_write(&src[i], 1));
+		bad = k ? (struct epoll_event *)(b.map + b.page) :
+			  bad_buf_at(&b, 0);
+		ASSERT_EQ(-1, epoll_wait(epfd, bad, 4, 0));
+		ASSERT_EQ(EFAULT, errno);
+		ASSERT_EQ(4, epoll_wait(epfd, good, 4, 0));
+		for (i = 0; i < 4; i++)
+			EXPECT_EQ(i, good[i].data.u64);
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(1, race_src_drain(&src[i]));
+	}
+
+	/* A wait that sleeps and wakes up to a bad buffer: same rules. */
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, race_epoll_add(epfd, tfd, EPOLLIN | EPOLLET, 7));
+	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
+	ASSERT_EQ(-1, epoll_wait(epfd, bad_buf_at(&b, 0), 4, RACE_WAIT_MS));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(1, epoll_wait(epfd, good, 4, 0));
+	EXPECT_EQ(7, good[0].data.u64);
+	close(tfd);
+	for (i = 0; i < 4; i++)
+		race_src_close(&src[i]);
+	close(epfd);
+	munmap(b.map, b.page);
+}
+
+/*
+ * 9b. The same in the middle of a stream: the writers of test 1 hammer
+ * eight edge-triggered files while the consumer alternates between good
+ * buffers and buffers whose entry 0, 1 or 2 faults (EPOLL_RACE_ITERS * 10
+ * writes per writer).  A faulting entry i allows at most i events and
+ * EFAULT only for i == 0; every unit written must still be read.
+ */
+TEST_F_TIMEOUT(race, efault_stream, RACE_TIMEOUT)
+{
+	struct race_thread t[ET_WRITERS];
+	struct epoll_event ev[4], *buf;
+	uint32_t rnd = race_seed(101);
+	struct bad_buf b;
+	long efaults = 0;
+	struct et_ctx c;
+	int i, n, nt, f;
+
+	ASSERT_EQ(0, bad_buf_init(&b));
+	ASSERT_EQ(0, et_setup(&c, EPOLLIN | EPOLLET, race_iters() * 10));
+	nt = start_threads(t, ET_WRITERS, &c, et_writer);
+
+	while (!race_stopped()) {
+		bool done = load_int(&c.writers_left) == 0;
+		uint32_t r = race_rand(&rnd);
+
+		f = r % 6;
+		if (f < 3) {
+			buf = bad_buf_at(&b, f);
+			n = epoll_wait(c.epfd, buf, 4, 0);
+			if (n < 0 && (errno != EFAULT || f)) {
+				race_fail("bad buffer at entry %d: %s", f,
+					  strerror(errno));
+				break;
+			}
+			if (n > f) {
+				race_fail("bad buffer at entry %d: %d events", f, n);
+				break;
+			}
+			efaults += n < 0;
+			done = false;
+		} else {
+			buf = ev;
+			n = epoll_wait(c.epfd, buf, 4, RACE_WAIT_MS);
+			if (n < 0) {
+				race_fail("epoll_wait: %s", strerror(errno));
+				break;
+			}
+		}
+		for (i = 0; i < n; i++)
+			if (!et_consume(&c, buf[i].data.u64))
+				break;
+		if (et_finished(&c))
+			break;
+		if (done && n <= 0)
+			et_report_unread(&c, "edge lost after a fault");
+	}
+	join_threads(t, nt);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%ld waits returned EFAULT", efaults);
+	et_teardown(&c);
+	munmap(b.map, b.page);
+}
+
+/*
+ * 10. The error codes of the interface, which the series must keep:
+ * EBADF, EINVAL, EEXIST, ENOENT, ELOOP, EPERM and EFAULT.  (ENOSPC past
+ * max_user_watches needs a system-wide sysctl change and is not tested
+ * here.)
+ */
+#define EXPECT_ERR(err, call) do {					\
+		errno = 0;						\
+		EXPECT_EQ(-1, (call));					\
+		EXPECT_EQ(err, errno) TH_LOG("%s", #call);		\
+	} while (0)
+
+TEST(error_codes)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out[1];
+	int ep, ep2, ep3, efd, mfd, i, chain[6];
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	ep2 = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep2);
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_LE(0, efd);
+	mfd = memfd_create("epoll_race", MFD_CLOEXEC);
+	ASSERT_LE(0, mfd);
+
+	EXPECT_ERR(EINVAL, epoll_create(0));
+	EXPECT_ERR(EINVAL, epoll_create1(~EPOLL_CLOEXEC));
+
+	/* EBADF: a bad epoll fd or a bad target fd. */
+	EXPECT_ERR(EBADF, epoll_ctl(-1, EPOLL_CTL_ADD, efd, &ev));
+	EXPECT_ERR(EBADF, epoll_ctl(ep, EPOLL_CTL_ADD, -1, &ev));
+	EXPECT_ERR(EBADF, epoll_wait(-1, out, 1, 0));
+
+	/* EINVAL: not an epoll fd, itself, bad op, bad flags, maxevents. */
+	EXPECT_ERR(EINVAL, epoll_ctl(efd, EPOLL_CTL_ADD, ep, &ev));
+	EXPECT_ERR(EINVAL, epoll_ctl(ep, EPOLL_CTL_ADD, ep, &ev));
+	EXPECT_ERR(EINVAL, epoll_ctl(ep, 42, efd, &ev));
+	EXPECT_ERR(EINVAL, epoll_wait(efd, out, 1, 0));
+	EXPECT_ERR(EINVAL, epoll_wait(ep, out, 0, 0));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE | EPOLLONESHOT;
+	EXPECT_ERR(EINVAL, epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	EXPECT_ERR(EINVAL, epoll_ctl(ep, EPOLL_CTL_ADD, ep2, &ev));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
+	EXPECT_ERR(EINVAL, epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
+	ev.events = EPOLLIN;
+
+	/* EEXIST and ENOENT. */
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
+	EXPECT_ERR(EEXIST, epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
+	EXPECT_ERR(ENOENT, epoll_ctl(ep, EPOLL_CTL_DEL, efd, NULL));
+	EXPECT_ERR(ENOENT, epoll_ctl(ep, EPOLL_CTL_MOD, efd, &ev));
+
+	/* EPERM: a file without poll support. */
+	EXPECT_ERR(EPERM, epoll_ctl(ep, EPOLL_CTL_ADD, mfd, &ev));
+
+	/* ELOOP: a cycle, and a chain deeper than the kernel allows. */
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, ep2, &ev));
+	EXPECT_ERR(ELOOP, epoll_ctl(ep2, EPOLL_CTL_ADD, ep, &ev));
+	ep3 = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep3);
+	ASSERT_EQ(0, epoll_ctl(ep2, EPOLL_CTL_ADD, ep3, &ev));
+	EXPECT_ERR(ELOOP, epoll_ctl(ep3, EPOLL_CTL_ADD, ep, &ev));
+	close(ep3);
+	for (i = 0; i < (int)ARRAY_LEN(chain); i++) {
+		chain[i] = epoll_create1(EPOLL_CLOEXEC);
+		ASSERT_LE(0, chain[i]);
+		if (i < (int)ARRAY_LEN(chain) - 1 && i)
+			ASSERT_EQ(0, epoll_ctl(chain[i], EPOLL_CTL_ADD,
+					       chain[i - 1], &ev));
+	}
+	/* chain[4] is five instances deep: a sixth level is too many. */
+	EXPECT_ERR(ELOOP, epoll_ctl(chain[5], EPOLL_CTL_ADD, chain[4], &ev));
+	for (i = 0; i < (int)ARRAY_LEN(chain); i++)
+		close(chain[i]);
+
+	/* EFAULT: event or events outside the user address space. */
+	EXPECT_ERR(EFAULT, epoll_ctl(ep, EPOLL_CTL_ADD, efd,
+				     (struct epoll_event *)-4096L));
+	EXPECT_ERR(EFAULT, epoll_wait(ep, (struct epoll_event *)-4096L, 1, 0));
+
+	close(mfd);
+	close(efd);
+	close(ep2);
+	close(ep);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * EPOLLWAKEUP: wakeup sources of an epoll instance, seen through
+ * /sys/class/wakeup, while events are queued, delivered and raced.
+ *
+ * With EPOLLWAKEUP (and CAP_BLOCK_SUSPEND) an epoll item gets a wakeup
+ * source named after the watched file, and the instance one named
+ * "eventpoll".  The promise checked here:
+ *
+ *   W1  from the moment an event is queued until the epoll_wait() that
+ *       retrieves it, and for a level-triggered event as long as it
+ *       stays ready, at least one of these sources is active;
+ *   W2  once epoll_wait() found nothing pending, none of them is.
+ *
+ * A source is active when its active_time_ms is non-zero, which takes a
+ * millisecond after activation: the tests sleep WS_SETTLE_US before they
+ * look.  Without /sys/class/wakeup (no CONFIG_PM_SLEEP) or without
+ * CAP_BLOCK_SUSPEND these tests skip, except unprivileged_dropped, which
+ * checks that EPOLLWAKEUP is silently dropped for an unprivileged caller.
+ *
+ * Iterations: EPOLL_RACE_ITERS / 10 + 1 rounds per race variant (101 by
+ * default), bounded by EPOLL_RACE_SECS; see epoll_race.h.
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "epoll_race.h"
+#include "../../kselftest_harness.h"
+
+#define WS_DIR		"/sys/class/wakeup"
+#define WS_SETTLE_US	3000
+#define WS_MAX		64
+#define CAP_BLOCK_SUSPEND_BIT	36	/* linux/capability.h */
+
+static int ws_read(const char *dir, const char *attr, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), WS_DIR "/%s/%s", dir, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+/*
+ * Collect the wakeup sources called @name into @out (directory names),
+ * return how many there are or -1 if /sys/class/wakeup is unreadable.
+ */
+static int ws_find(const char *name, char out[][32], int max)
+{
+	struct dirent *de;
+	char buf[128];
+	int n = 0;
+	DIR *d;
+
+	d = opendir(WS_DIR);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    ws_read(de->d_name, "name", buf, sizeof(buf)) ||
+		    strcmp(buf, name))
+			continue;
+		if (n < max)
+			snprintf(out[n], 32, "%.31s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* active_time_ms of a source: 0 when inactive, -1 if it is gone. */
+static long ws_active_ms(const char *dir)
+{
+	char buf[64];
+
+	if (ws_read(dir, "active_time_ms", buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static bool ws_exists(const char *dir)
+{
+	return ws_active_ms(dir) >= 0;
+}
+
+/* One epoll instance watching one FIFO with EPOLLWAKEUP. */
+struct wk {
+	char fifo[128];
+	int rfd;		/* the FIFO, O_RDWR | O_NONBLOCK */
+	int epfd;
+	char item_ws[32];	/* wakeup source of the epoll item */
+	char ep_ws[32];		/* wakeup source of the instance */
+};
+
+static int wk_fifo(struct wk *w, int n)
+{
+	static const char * const dirs[] = { "/tmp", "/dev/shm", "." };
+	const char *tmp = getenv("TMPDIR");
+	unsigned int i;
+
+	for (i = 0; i <= ARRAY_LEN(dirs); i++) {
+		const char *dir = i ? dirs[i - 1] : tmp;
+
+		if (!dir)
+			continue;
+		snprintf(w->fifo, sizeof(w->fifo), "%s/epoll_wk_%d_%d", dir,
+			 getpid(), n);
+		unlink(w->fifo);
+		if (!mkfifo(w->fifo, 0600))
+			break;
+	}
+	if (i > ARRAY_LEN(dirs))
+		return -1;
+	w->rfd = open(w->fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	/* The open FIFO keeps its name, which names the wakeup source. */
+	unlink(w->fifo);
+	return w->rfd < 0 ? -1 : 0;
+}
+
+static const char *wk_basename(struct wk *w)
+{
+	const char *p = strrchr(w->fifo, '/');
+
+	return p ? p + 1 : w->fifo;
+}
+
+/*
+ * Set up @w, registered with @events | EPOLLWAKEUP, and find its two
+ * wakeup sources.  Returns 0, or a reason to skip in @why.
+ */
+static int wk_setup(struct wk *w, uint32_t events, const char **why)
+{
+	char before[WS_MAX][32], after[WS_MAX][32], found[2][32];
+	int nb, na, i, j;
+
+	memset(w, 0, sizeof(*w));
+	w->rfd = -1;
+	w->epfd = -1;
+	*why = NULL;
+	if (access(WS_DIR, R_OK)) {
+		*why = WS_DIR " missing (CONFIG_PM_SLEEP=n?)";
+		return -1;
+	}
+	if (wk_fifo(w, 0)) {
+		*why = "cannot create a FIFO";
+		return -1;
+	}
+	nb = ws_find("eventpoll", before, WS_MAX);
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd < 0 || nb < 0 || nb > WS_MAX)
+		return -1;
+	if (race_epoll_add(w->epfd, w->rfd, events | EPOLLWAKEUP, 1))
+		return -1;
+	if (ws_find(wk_basename(w), found, 2) != 1) {
+		*why = "no wakeup source for the item (no CAP_BLOCK_SUSPEND?)";
+		return -1;
+	}
+	snprintf(w->item_ws, sizeof(w->item_ws), "%s", found[0]);
+
+	/* The instance's source is the "eventpoll" that just appeared. */
+	na = ws_find("eventpoll", after, WS_MAX);
+	if (na != nb + 1) {
+		*why = "cannot tell this instance's wakeup source from others";
+		return -1;
+	}
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++)
+			if (!strcmp(after[i], before[j]))
+				break;
+		if (j == nb)
+			snprintf(w->ep_ws, sizeof(w->ep_ws), "%.31s", after[i]);
+	}
+	return w->ep_ws[0] ? 0 : -1;
+}
+
+static void wk_teardown(struct wk *w)
+{
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->rfd >= 0)
+		close(w->rfd);
+}
+
+static int wk_write(struct wk *w)
+{
+	return write(w->rfd, "x", 1) == 1 ? 0 : -1;
+}
+
+/* Read the FIFO empty; returns the number of bytes read. */
+static long wk_drain(struct wk *w)
+{
+	char buf[256];
+	long total = 0;
+	ssize_t n;
+
+	while ((n = read(w->rfd, buf, sizeof(buf))) > 0)
+		total += n;
+	return total;
+}
+
+/* Has any wakeup source of the instance been active for a while? */
+static bool wk_any_active(struct wk *w)
+{
+	return ws_active_ms(w->item_ws) > 0 || ws_active_ms(w->ep_ws) > 0;
+}
+
+static bool wk_all_inactive(struct wk *w)
+{
+	return !ws_active_ms(w->item_ws) && !ws_active_ms(w->ep_ws);
+}
+
+/* Does this process have CAP_BLOCK_SUSPEND in its effective set? */
+static bool has_cap_block_suspend(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return eff & (1ULL << CAP_BLOCK_SUSPEND_BIT);
+}
+
+static uint32_t fdinfo_events(int epfd, int tfd)
+{
+	char path[64], line[256];
+	unsigned int events;
+	uint32_t ret = 0;
+	FILE *f;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", epfd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "tfd: %d events: %x", &fd, &events) == 2 &&
+		    fd == tfd)
+			ret = events;
+	fclose(f);
+	return ret;
+}
+
+FIXTURE(wakeup) {
+	struct wk w;
+};
+
+FIXTURE_VARIANT(wakeup) {
+	bool et;
+};
+
+FIXTURE_VARIANT_ADD(wakeup, lt) {
+	.et = false,
+};
+
+FIXTURE_VARIANT_ADD(wakeup, et) {
+	.et = true,
+};
+
+FIXTURE_SETUP(wakeup)
+{
+	const char *why;
+
+	if (wk_setup(&self->w, EPOLLIN | (variant->et ? EPOLLET : 0), &why)) {
+		int err = errno;
+
+		wk_teardown(&self->w);
+		if (why)
+			SKIP(return, "%s", why);
+		ASSERT_TRUE(false) TH_LOG("setup: %s", strerror(err));
+	}
+}
+
+FIXTURE_TEARDOWN(wakeup)
+{
+	wk_teardown(&self->w);
+}
+
+/*
+ * Step by step: queued event (W1), delivered level-triggered event still
+ * ready (W1), nothing pending after a read and an empty epoll_wait()
+ * (W2); and the item's source disappears with EPOLL_CTL_MOD clearing
+ * EPOLLWAKEUP and with EPOLL_CTL_DEL, leaving no active source behind.
+ */
+TEST_F(wakeup, sources)
+{
+	struct wk *w = &self->w;
+	struct epoll_event ev;
+	char buf[64];
+	long before;
+
+	EXPECT_NE(0, fdinfo_events(w->epfd, w->rfd) & EPOLLWAKEUP);
+	usleep(WS_SETTLE_US);
+	ASSERT_TRUE(wk_all_inactive(w));
+	ASSERT_EQ(0, ws_read(w->item_ws, "active_count", buf, sizeof(buf)));
+	before = atol(buf);
+
+	/* Queued: the item's source is active until epoll_wait(). */
+	ASSERT_EQ(0, wk_write(w));
+	usleep(WS_SETTLE_US);
+	EXPECT_LT(0, ws_active_ms(w->item_ws))
+		TH_LOG("W1: queued event, no active source");
+	ASSERT_EQ(0, ws_read(w->item_ws, "active_count", buf, sizeof(buf)));
+	EXPECT_LT(before, atol(buf));
+
+	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
+	if (!variant->et) {
+		/* Delivered, still ready, re-queued: still active. */
+		usleep(WS_SETTLE_US);
+		EXPECT_TRUE(wk_any_active(w))
+			TH_LOG("W1: ready LT event, no active source");
+		ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
+	}
+	ASSERT_EQ(1, wk_drain(w));
+	ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+	EXPECT_TRUE(wk_all_inactive(w))
+		TH_LOG("W2: nothing pending, a source is active");
+
+	/* EPOLL_CTL_MOD without EPOLLWAKEUP while an event is pending. */
+	ASSERT_EQ(0, wk_write(w));
+	usleep(WS_SETTLE_US);
+	EXPECT_LT(0, ws_active_ms(w->item_ws));
+	ASSERT_EQ(0, race_epoll_mod(w->epfd, w->rfd,
+				    EPOLLIN | (variant->et ? EPOLLET : 0), 1));
+	EXPECT_FALSE(ws_exists(w->item_ws));
+	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
+	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
+	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
+	ASSERT_EQ(1, wk_drain(w));
+	/*
+	 * Let a level-triggered item leave the ready list first: an item
+	 * that is still queued when EPOLLWAKEUP is set again does not get
+	 * its source activated by later events until it is re-queued.
+	 */
+	ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+
+	/* EPOLLWAKEUP again, then EPOLL_CTL_DEL while an event is pending. */
+	ASSERT_EQ(0, race_epoll_mod(w->epfd, w->rfd, EPOLLIN | EPOLLWAKEUP |
+				    (variant->et ? EPOLLET : 0), 1));
+	{
+		char found[2][32];
+
+		ASSERT_EQ(1, ws_find(wk_basename(w), found, 2));
+		snprintf(w->item_ws, sizeof(w->item_ws), "%s", found[0]);
+	}
+	ASSERT_EQ(0, wk_write(w));
+	usleep(WS_SETTLE_US);
+	EXPECT_LT(0, ws_active_ms(w->item_ws));
+	ASSERT_EQ(0, epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->rfd, NULL));
+	EXPECT_FALSE(ws_exists(w->item_ws));
+	usleep(WS_SETTLE_US);
+	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
+	EXPECT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
+}
+
+/*
+ * The race: a helper thread writes twice to the FIFO, the second write
+ * timed into the epoll_wait() that the first one wakes up, so that the
+ * second callback runs while that wait delivers the first event and
+ * relaxes the sources.  Once both writes returned, an event that is
+ * still pending (the next epoll_wait(.., 0) returns it) must have kept a
+ * source active (W1); after reading the FIFO and an empty epoll_wait(),
+ * every source must be inactive (W2).
+ */
+struct wr_ctx {
+	struct wk *w;
+	int go, wrote, quit;
+	unsigned int d1, d2;
+};
+
+static void *wr_writer(void *arg)
+{
+	struct wr_ctx *c = arg;
+	int last = 0, g;
+
+	while (!__atomic_load_n(&c->quit, __ATOMIC_ACQUIRE)) {
+		g = __atomic_load_n(&c->go, __ATOMIC_ACQUIRE);
+		if (g == last) {
+			sched_yield();
+			continue;
+		}
+		race_spin(c->d1);
+		if (wk_write(c->w))
+			race_fail("write: %s", strerror(errno));
+		race_spin(c->d2);
+		if (wk_write(c->w))
+			race_fail("write: %s", strerror(errno));
+		/* Pairs with the acquire in race_wait_eq() by the test. */
+		__atomic_store_n(&c->wrote, g, __ATOMIC_RELEASE);
+		last = g;
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(wakeup, race, RACE_TIMEOUT)
+{
+	unsigned long it, rounds = race_iters() / 10 + 1;
+	uint64_t deadline = race_deadline();
+	uint32_t rnd = race_seed(7);
+	struct wk *w = &self->w;
+	long pending_checked = 0;
+	struct epoll_event ev;
+	struct wr_ctx c = { .w = w };
+	pthread_t tid;
+	bool active;
+	int n;
+
+	ASSERT_EQ(0, pthread_create(&tid, NULL, wr_writer, &c));
+	for (it = 1; it <= rounds && !race_stopped(); it++) {
+		uint32_t r = race_rand(&rnd);
+
+		if (race_now_ms() > deadline)
+			break;
+		c.d1 = r % 256;
+		c.d2 = ((r >> 8) % 1024) << ((r >> 18) % 6);
+		__atomic_store_n(&c.go, (int)it, __ATOMIC_RELEASE);
+		race_spin((r >> 20) % 256);
+
+		ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, RACE_WAIT_MS));
+		ASSERT_TRUE(race_wait_eq(&c.wrote, (int)it,
+					 race_now_ms() + RACE_WAIT_MS));
+		usleep(WS_SETTLE_US);
+		active = wk_any_active(w);
+		n = epoll_wait(w->epfd, &ev, 1, 0);
+		ASSERT_LE(0, n);
+		if (n) {
+			pending_checked++;
+			ASSERT_TRUE(active)
+				TH_LOG("W1: round %lu: event pending, no wakeup source active",
+				       it);
+		} else {
+			/* Level-triggered with unread data is always ready. */
+			ASSERT_TRUE(variant->et);
+		}
+		ASSERT_LT(0, wk_drain(w));
+		ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+		ASSERT_TRUE(wk_all_inactive(w))
+			TH_LOG("W2: round %lu: nothing pending, a wakeup source active",
+			       it);
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	pthread_join(tid, NULL);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%lu rounds, %ld with an event still pending", it - 1,
+	       pending_checked);
+}
+
+/*
+ * Closing the instance with an event pending unregisters both sources.
+ */
+TEST_F(wakeup, close_pending)
+{
+	struct wk *w = &self->w;
+
+	ASSERT_EQ(0, wk_write(w));
+	usleep(WS_SETTLE_US);
+	EXPECT_LT(0, ws_active_ms(w->item_ws));
+	ASSERT_EQ(0, close(w->epfd));
+	w->epfd = -1;
+	EXPECT_FALSE(ws_exists(w->item_ws));
+	EXPECT_FALSE(ws_exists(w->ep_ws));
+}
+
+/*
+ * Without CAP_BLOCK_SUSPEND, EPOLLWAKEUP is dropped without an error: no
+ * wakeup source, and the interest list does not show the flag.  Run as
+ * root, the test first becomes nobody (65534).
+ */
+TEST(unprivileged_dropped)
+{
+	struct epoll_event ev;
+	char found[2][32];
+	struct wk w;
+
+	memset(&w, 0, sizeof(w));
+	w.epfd = -1;
+	ASSERT_EQ(0, wk_fifo(&w, 1));
+	if (!geteuid())
+		ASSERT_EQ(0, setuid(65534));
+	if (has_cap_block_suspend()) {
+		wk_teardown(&w);
+		SKIP(return, "still has CAP_BLOCK_SUSPEND");
+	}
+	w.epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, w.epfd);
+	ASSERT_EQ(0, race_epoll_add(w.epfd, w.rfd, EPOLLIN | EPOLLWAKEUP, 1));
+	EXPECT_EQ(0, fdinfo_events(w.epfd, w.rfd) & EPOLLWAKEUP);
+	EXPECT_EQ(EPOLLIN, fdinfo_events(w.epfd, w.rfd) & EPOLLIN);
+	if (!access(WS_DIR, R_OK))
+		EXPECT_EQ(0, ws_find(wk_basename(&w), found, 2));
+	ASSERT_EQ(0, wk_write(&w));
+	ASSERT_EQ(1, epoll_wait(w.epfd, &ev, 1, RACE_WAIT_MS));
+	EXPECT_EQ(EPOLLIN, ev.events);
+	wk_teardown(&w);
+}
+
+TEST_HARNESS_MAIN
