@@ -32,7 +32,10 @@ check:
 model:
 	@$(H)/model/run.sh
 
-bench mutants debug-test:
+bench:
+	@$(H)/bench/run.sh
+
+mutants debug-test:
 	@echo "make $@: not implemented yet (see the open issues)"; exit 1
 
 clean:

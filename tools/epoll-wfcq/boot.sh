@@ -11,25 +11,7 @@ kernel=$1 initrd=$2 log=$3 append=${4:-}
 smp=${SMP:-2} mem=${MEM:-2G} timeout=${TIMEOUT:-1800}
 mkdir -p "$(dirname "$log")" "$CACHE"
 
-# /dev/kvm can exist and still not run a guest (nested virtualisation):
-# boot this kernel once under KVM and keep the answer for this host boot.
-probe=$CACHE/kvm-$(cat /proc/sys/kernel/random/boot_id)
-if [ ! -f "$probe" ]; then
-	echo tcg >"$probe"
-	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-		say "probing KVM"
-		timeout 20 qemu-system-x86_64 -accel kvm -cpu host -m 256 -kernel "$kernel" \
-			-append "console=ttyS0 panic=-1 rdinit=/no-init" -display none \
-			-nodefaults -no-reboot -serial "file:$log.kvm-probe" \
-			</dev/null >/dev/null 2>&1 || true
-		if grep -q 'Kernel panic' "$log.kvm-probe" 2>/dev/null; then
-			echo kvm >"$probe"
-		else
-			say "/dev/kvm exists but does not run a guest here: using TCG"
-		fi
-	fi
-fi
-accel=$(cat "$probe")
+accel=$("$HARNESS/accel.sh" "$kernel")
 cpu=max
 [ "$accel" = kvm ] && cpu=host
 rm -f "$log.console" "$log.tap"

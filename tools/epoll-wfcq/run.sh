@@ -39,7 +39,9 @@ stage apply "$HARNESS/tree.sh" "$src" $series
 # shellcheck disable=SC2046
 stage config "$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src" $extra)
 stage build "$HARNESS/build.sh" "$src" "$out"
-stage selftests sh -c '"$1/selftests.sh" "$2" "$3" >"$3/tests.list"' - "$HARNESS" "$src" "$out"
+scale=1
+[ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-10}
+stage selftests sh -c '"$1/selftests.sh" "$2" "$3" "$4" >"$3/tests.list"' - "$HARNESS" "$src" "$out" "$scale"
 # shellcheck disable=SC2046
 stage initramfs "$HARNESS/initramfs.sh" "$out/initramfs.cpio" $(cat "$out/tests.list")
 if [ "${EPW_MODE:-}" = shell ]; then
@@ -54,6 +56,7 @@ echo
 echo "== $variant kernel $(cat "$out/include/config/kernel.release" 2>/dev/null)," \
 	"series: $(git -C "$src" rev-list --count base..HEAD) patches on base"
 git -C "$src" log --format='   %h %s' base..HEAD
+[ "$scale" = 1 ] || echo "(TCG: kselftest per-test watchdog stretched x$scale)"
 "$HARNESS/results.sh" "$out/guest" $(xargs -n1 basename <"$out/tests.list") || rc=1
 echo "stage times:$times"
 echo "console log: $out/guest.console"

@@ -1,16 +1,19 @@
 #!/bin/sh
-# selftests.sh SRC OUT: build the epoll kselftests statically against the
-# kernel's UAPI headers in OUT/usr/include; print the binaries, in order.
+# selftests.sh SRC OUT [SCALE]: build the epoll kselftests statically
+# against the kernel's UAPI headers in OUT/usr/include, with the kselftest
+# watchdog stretched SCALE times (watchdog.h); print the binaries, in order.
 set -eu
 STAGE=selftests
 . "$(dirname "$0")/lib.sh"
 
-src=$1 out=$2
+src=$1 out=$2 scale=${3:-1}
 dir=$src/tools/testing/selftests/filesystems/epoll
-bin=$out/selftests
+bin=$out/selftests-x$scale
+cc="ccache gcc"
+[ "$scale" = 1 ] || cc="$cc -include $HARNESS/watchdog.h -DEPW_WATCHDOG_SCALE=$scale"
 mkdir -p "$bin"
 set -- -C "$dir" OUTPUT="$bin" KHDR_INCLUDES="-isystem $out/usr/include" \
-	CC="ccache gcc" LDFLAGS=-static
+	CC="$cc" LDFLAGS=-static
 run "$out/selftests.log" make "$@"
 tests=$(make -s "$@" COLLECTION=epoll emit_tests | sed -n 's/^epoll://p')
 [ -n "$tests" ] || die "no test programs in $dir"

@@ -1,0 +1,611 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * epoll-bench: the epoll-wfcq benchmarks, run inside the test guest.
+ *
+ *   epoll-bench [contended|oneshot|latency|ctl|lt]...
+ *
+ * With no argument it runs the benchmarks named in EPB_ONLY (comma
+ * separated), or all of them. Parameters come from the environment (the
+ * guest's init gets them from the kernel command line):
+ *
+ *   EPB_MS=1000        length of one measurement, in milliseconds
+ *   EPB_P=1,2,4,8,16   producer counts of "contended"
+ *   EPB_OS=4,4,64      "oneshot": waiters, writers, file descriptors
+ *   EPB_CTL_FDS=1000   file descriptors per ADD/MOD/DEL round of "ctl"
+ *   EPB_LT=1024        ready file descriptors of "lt"
+ *   EPB_LT_M=1,64,1024 maxevents of each epoll_wait() of "lt"
+ *
+ * Each result is one line, "BENCH name PARAM=v... metric=value...":
+ * upper-case keys identify the point, lower-case keys are measurements.
+ * Lines starting with '#' are for people.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LIST	16
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __aligned(n)	__attribute__((aligned(n)))
+
+static long point_ms = 1000;
+static atomic_int stop;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "epoll-bench: %s: %s\n", what, strerror(errno));
+	printf("BENCH error what=%s\n", what);
+	exit(1);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static long env_long(const char *name, long def)
+{
+	const char *s = getenv(name);
+
+	return s && *s ? strtol(s, NULL, 0) : def;
+}
+
+/* Parse "a,b,c" from the environment into v[]; return the count. */
+static int env_list(const char *name, const char *def, long *v)
+{
+	const char *s = getenv(name);
+	char *end;
+	int n = 0;
+
+	if (!s || !*s)
+		s = def;
+	while (*s && n < MAX_LIST) {
+		v[n++] = strtol(s, &end, 0);
+		if (end == s)
+			break;
+		s = *end == ',' ? end + 1 : end;
+	}
+	return n;
+}
+
+static int new_eventfd(void)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0)
+		die("eventfd");
+	return fd;
+}
+
+static void ctl(int ep, int op, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (epoll_ctl(ep, op, fd, &ev))
+		die("epoll_ctl");
+}
+
+static void kick(int fd)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one) && errno != EAGAIN)
+		die("write");
+}
+
+/* Returns the eventfd's counter, 0 if it was already drained. */
+static uint64_t drain(int fd)
+{
+	uint64_t v;
+
+	if (read(fd, &v, sizeof(v)) == sizeof(v))
+		return v;
+	if (errno != EAGAIN)
+		die("read");
+	return 0;
+}
+
+static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	errno = pthread_create(t, NULL, fn, arg);
+	if (errno)
+		die("pthread_create");
+}
+
+/*
+ * contended: P producers, each writing its own eventfd in a loop; all the
+ * eventfds are in one epoll (edge-triggered) drained by one consumer.
+ * Every write runs ep_poll_callback(), so writes/ms is the wakeup rate
+ * the epoll sustains under contention: that is "events_per_ms".
+ * "delivered_per_ms" counts the events epoll_wait() returned (several
+ * writes to a queued item coalesce into one).
+ */
+struct producer {
+	int fd;
+	unsigned long writes;
+	pthread_barrier_t *go;
+} __aligned(64);	/* producers do not share cache lines */
+
+struct consumer {
+	int ep;
+	unsigned long delivered;
+	pthread_barrier_t *go;
+};
+
+static void *producer_fn(void *arg)
+{
+	struct producer *p = arg;
+	uint64_t one = 1;
+	unsigned long n = 0;
+
+	pthread_barrier_wait(p->go);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		if (write(p->fd, &one, sizeof(one)) == sizeof(one))
+			n++;
+	p->writes = n;
+	return NULL;
+}
+
+static void *consumer_fn(void *arg)
+{
+	struct consumer *c = arg;
+	struct epoll_event ev[64];
+	unsigned long n = 0;
+	int i, got;
+
+	pthread_barrier_wait(c->go);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		got = epoll_wait(c->ep, ev, 64, 100);
+		if (got < 0 && errno != EINTR)
+			die("epoll_wait");
+		for (i = 0; i < got; i++)
+			drain(ev[i].data.fd);
+		if (got > 0)
+			n += got;
+	}
+	c->delivered = n;
+	return NULL;
+}
+
+static void bench_contended(void)
+{
+	long pv[MAX_LIST];
+	int np = env_list("EPB_P", "1,2,4,8,16", pv);
+
+	for (int k = 0; k < np; k++) {
+		int nprod = pv[k], ep = epoll_create1(EPOLL_CLOEXEC);
+		struct producer *prod = calloc(nprod, sizeof(*prod));
+		pthread_t *t = calloc(nprod + 1, sizeof(*t));
+		struct consumer cons = { .ep = ep };
+		pthread_barrier_t go;
+		unsigned long writes = 0;
+		double t0, ms;
+
+		if (ep < 0 || !prod || !t)
+			die("setup");
+		pthread_barrier_init(&go, NULL, nprod + 2);
+		atomic_store(&stop, 0);
+		cons.go = &go;
+		for (int i = 0; i < nprod; i++) {
+			prod[i].fd = new_eventfd();
+			prod[i].go = &go;
+			ctl(ep, EPOLL_CTL_ADD, prod[i].fd, EPOLLIN | EPOLLET);
+			start_thread(&t[i], producer_fn, &prod[i]);
+		}
+		start_thread(&t[nprod], consumer_fn, &cons);
+		pthread_barrier_wait(&go);
+		t0 = now_ms();
+		sleep_ms(point_ms);
+		atomic_store(&stop, 1);
+		ms = now_ms() - t0;
+		for (int i = 0; i <= nprod; i++)
+			pthread_join(t[i], NULL);
+		for (int i = 0; i < nprod; i++) {
+			writes += prod[i].writes;
+			close(prod[i].fd);
+		}
+		printf("BENCH contended P=%d events_per_ms=%.1f delivered_per_ms=%.1f\n",
+		       nprod, writes / ms, cons.delivered / ms);
+		close(ep);
+		pthread_barrier_destroy(&go);
+		free(prod);
+		free(t);
+	}
+}
+
+/*
+ * oneshot: W waiters share one epoll of F eventfds registered with
+ * EPOLLONESHOT; each event is read and re-armed with EPOLL_CTL_MOD.
+ * K writers write the eventfds round robin. events_per_ms counts the
+ * events the waiters received.
+ */
+struct os_ctx {
+	int ep, nfd, nwriters;
+	int *fd;
+	pthread_barrier_t go;
+	atomic_ulong events, writes;
+};
+
+struct os_arg {
+	struct os_ctx *c;
+	int id;
+};
+
+static void *os_waiter(void *arg)
+{
+	struct os_ctx *c = ((struct os_arg *)arg)->c;
+	struct epoll_event ev[16];
+	unsigned long n = 0;
+	int i, got;
+
+	pthread_barrier_wait(&c->go);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		got = epoll_wait(c->ep, ev, 16, 100);
+		if (got < 0 && errno != EINTR)
+			die("epoll_wait");
+		for (i = 0; i < got; i++) {
+			drain(ev[i].data.fd);
+			ctl(c->ep, EPOLL_CTL_MOD, ev[i].data.fd, EPOLLIN | EPOLLONESHOT);
+		}
+		if (got > 0)
+			n += got;
+	}
+	atomic_fetch_add(&c->events, n);
+	return NULL;
+}
+
+static void *os_writer(void *arg)
+{
+	struct os_arg *a = arg;
+	struct os_ctx *c = a->c;
+	unsigned long n = 0;
+	int i = a->id;
+
+	pthread_barrier_wait(&c->go);
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		kick(c->fd[i]);
+		n++;
+		i += c->nwriters;
+		if (i >= c->nfd)
+			i = a->id;
+	}
+	atomic_fetch_add(&c->writes, n);
+	return NULL;
+}
+
+static void bench_oneshot(void)
+{
+	long v[MAX_LIST] = { 4, 4, 64 };
+	int nw, nk, nfd;
+	struct os_ctx c = { 0 };
+	struct os_arg *args;
+	pthread_t *t;
+	double t0, ms;
+
+	env_list("EPB_OS", "4,4,64", v);
+	nw = v[0], nk = v[1], nfd = v[2];
+	if (nfd < nk)
+		nfd = nk;
+	c.ep = epoll_create1(EPOLL_CLOEXEC);
+	c.nfd = nfd;
+	c.nwriters = nk;
+	c.fd = calloc(nfd, sizeof(int));
+	t = calloc(nw + nk, sizeof(*t));
+	args = calloc(nw + nk, sizeof(*args));
+	if (c.ep < 0 || !c.fd || !t || !args)
+		die("setup");
+	for (int i = 0; i < nfd; i++) {
+		c.fd[i] = new_eventfd();
+		ctl(c.ep, EPOLL_CTL_ADD, c.fd[i], EPOLLIN | EPOLLONESHOT);
+	}
+	pthread_barrier_init(&c.go, NULL, nw + nk + 1);
+	atomic_store(&stop, 0);
+	for (int i = 0; i < nw + nk; i++) {
+		args[i].c = &c;
+		args[i].id = i < nw ? i : i - nw;
+		start_thread(&t[i], i < nw ? os_waiter : os_writer, &args[i]);
+	}
+	pthread_barrier_wait(&c.go);
+	t0 = now_ms();
+	sleep_ms(point_ms);
+	atomic_store(&stop, 1);
+	ms = now_ms() - t0;
+	for (int i = 0; i < nw + nk; i++)
+		pthread_join(t[i], NULL);
+	printf("BENCH oneshot W=%d K=%d F=%d events_per_ms=%.1f writes_per_ms=%.1f\n",
+	       nw, nk, nfd, atomic_load(&c.events) / ms, atomic_load(&c.writes) / ms);
+	for (int i = 0; i < nfd; i++)
+		close(c.fd[i]);
+	close(c.ep);
+	pthread_barrier_destroy(&c.go);
+	free(c.fd);
+	free(t);
+	free(args);
+}
+
+/*
+ * latency: ping-pong between two threads, each blocked in epoll_wait()
+ * on its own epoll. One round trip is two wakeups through epoll. It runs
+ * twice: both threads on CPU 0 ("same": the wakeup path without an IPI)
+ * and on CPUs 0 and 1 ("cross": with the IPI and the idle exit, which
+ * under TCG cost far more than epoll itself).
+ */
+#define MAX_SAMPLES (1 << 20)
+
+struct pp {
+	int ping, pong, ep_ping, ep_pong, cpu;
+};
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+}
+
+static void wait_one(int ep, int fd)
+{
+	struct epoll_event ev;
+
+	for (;;) {
+		int got = epoll_wait(ep, &ev, 1, -1);
+
+		if (got < 0 && errno != EINTR)
+			die("epoll_wait");
+		if (got == 1 && drain(fd))
+			return;
+	}
+}
+
+static void *pp_echo(void *arg)
+{
+	struct pp *pp = arg;
+
+	pin(pp->cpu);
+	for (;;) {
+		wait_one(pp->ep_ping, pp->ping);
+		if (atomic_load(&stop))
+			return NULL;
+		kick(pp->pong);
+	}
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void ping_pong(uint64_t *s, int cpu, const char *name)
+{
+	struct pp pp = { .cpu = cpu };
+	pthread_t t;
+	uint64_t end, t0;
+	long n = 0;
+
+	pp.ping = new_eventfd();
+	pp.pong = new_eventfd();
+	pp.ep_ping = epoll_create1(EPOLL_CLOEXEC);
+	pp.ep_pong = epoll_create1(EPOLL_CLOEXEC);
+	if (pp.ep_ping < 0 || pp.ep_pong < 0)
+		die("epoll_create1");
+	ctl(pp.ep_ping, EPOLL_CTL_ADD, pp.ping, EPOLLIN | EPOLLET);
+	ctl(pp.ep_pong, EPOLL_CTL_ADD, pp.pong, EPOLLIN | EPOLLET);
+	atomic_store(&stop, 0);
+	pin(0);
+	start_thread(&t, pp_echo, &pp);
+	/* a few warm-up round trips that are not counted */
+	for (int i = 0; i < 100; i++) {
+		kick(pp.ping);
+		wait_one(pp.ep_pong, pp.pong);
+	}
+	end = now_ns() + point_ms * 1000000ull;
+	do {
+		t0 = now_ns();
+		kick(pp.ping);
+		wait_one(pp.ep_pong, pp.pong);
+		s[n++] = now_ns() - t0;
+	} while (n < MAX_SAMPLES && now_ns() < end);
+	atomic_store(&stop, 1);
+	kick(pp.ping);
+	pthread_join(t, NULL);
+	qsort(s, n, sizeof(*s), cmp_u64);
+	printf("BENCH latency CPU=%s rtt_median_us=%.2f rtt_p99_us=%.2f\n",
+	       name, s[n / 2] / 1e3, s[n * 99 / 100] / 1e3);
+	printf("# latency CPU=%s: %ld round trips\n", name, n);
+	close(pp.ping);
+	close(pp.pong);
+	close(pp.ep_ping);
+	close(pp.ep_pong);
+}
+
+static void bench_latency(void)
+{
+	uint64_t *s = malloc(MAX_SAMPLES * sizeof(*s));
+	cpu_set_t all;
+
+	if (!s)
+		die("malloc");
+	if (sched_getaffinity(0, sizeof(all), &all))
+		die("sched_getaffinity");
+	ping_pong(s, 0, "same");
+	if (CPU_COUNT(&all) > 1 && CPU_ISSET(1, &all))
+		ping_pong(s, 1, "cross");
+	/* the other benchmarks run unpinned */
+	if (sched_setaffinity(0, sizeof(all), &all))
+		die("sched_setaffinity");
+	free(s);
+}
+
+/*
+ * ctl: rounds of ADD, MOD and DEL over N eventfds, one thread. Half of
+ * the eventfds are readable, so the ready list is part of every op.
+ */
+static void bench_ctl(void)
+{
+	int nfd = env_long("EPB_CTL_FDS", 1000), ep = epoll_create1(EPOLL_CLOEXEC);
+	int *fd = calloc(nfd, sizeof(int));
+	double t[3] = { 0 }, t0, end;
+	unsigned long rounds = 0;
+
+	if (ep < 0 || !fd)
+		die("setup");
+	for (int i = 0; i < nfd; i++) {
+		fd[i] = new_eventfd();
+		if (i & 1)
+			kick(fd[i]);
+	}
+	end = now_ms() + point_ms;
+	do {
+		t0 = now_ms();
+		for (int i = 0; i < nfd; i++)
+			ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
+		t[0] += now_ms() - t0;
+		t0 = now_ms();
+		for (int i = 0; i < nfd; i++)
+			ctl(ep, EPOLL_CTL_MOD, fd[i], EPOLLIN | EPOLLET);
+		t[1] += now_ms() - t0;
+		t0 = now_ms();
+		for (int i = 0; i < nfd; i++)
+			ctl(ep, EPOLL_CTL_DEL, fd[i], 0);
+		t[2] += now_ms() - t0;
+		rounds++;
+	} while (now_ms() < end);
+	printf("BENCH ctl N=%d add_ops_per_ms=%.1f mod_ops_per_ms=%.1f del_ops_per_ms=%.1f\n",
+	       nfd, rounds * nfd / t[0], rounds * nfd / t[1], rounds * nfd / t[2]);
+	for (int i = 0; i < nfd; i++)
+		close(fd[i]);
+	close(ep);
+	free(fd);
+}
+
+/*
+ * lt: N readable eventfds, level-triggered, never read: every
+ * epoll_wait() returns min(M, N) events and re-queues them.
+ */
+static void bench_lt(void)
+{
+	long mv[MAX_LIST];
+	int nm = env_list("EPB_LT_M", "1,64,1024", mv);
+	int nfd = env_long("EPB_LT", 1024), ep = epoll_create1(EPOLL_CLOEXEC);
+	int *fd = calloc(nfd, sizeof(int));
+
+	if (ep < 0 || !fd)
+		die("setup");
+	for (int i = 0; i < nfd; i++) {
+		fd[i] = new_eventfd();
+		kick(fd[i]);
+		ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
+	}
+	for (int k = 0; k < nm; k++) {
+		int m = mv[k];
+		struct epoll_event *ev = calloc(m, sizeof(*ev));
+		unsigned long events = 0, calls = 0;
+		double t0 = now_ms(), end = t0 + point_ms, ms;
+
+		if (!ev)
+			die("calloc");
+		do {
+			int got = epoll_wait(ep, ev, m, 0);
+
+			if (got < 0)
+				die("epoll_wait");
+			events += got;
+			calls++;
+		} while (now_ms() < end);
+		ms = now_ms() - t0;
+		printf("BENCH lt N=%d M=%d events_per_ms=%.1f\n", nfd, m, events / ms);
+		printf("# lt M=%d: %lu calls\n", m, calls);
+		free(ev);
+	}
+	for (int i = 0; i < nfd; i++)
+		close(fd[i]);
+	close(ep);
+	free(fd);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} benches[] = {
+	{ "contended", bench_contended },
+	{ "oneshot", bench_oneshot },
+	{ "latency", bench_latency },
+	{ "ctl", bench_ctl },
+	{ "lt", bench_lt },
+};
+
+static int run(const char *name)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(benches); i++) {
+		if (strcmp(name, benches[i].name))
+			continue;
+		double t0 = now_ms();
+
+		benches[i].fn();
+		printf("# %s took %.1f s\n", name, (now_ms() - t0) / 1e3);
+		return 0;
+	}
+	fprintf(stderr, "epoll-bench: unknown benchmark %s\n", name);
+	printf("BENCH error what=unknown-%s\n", name);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { 4096, 4096 };
+	struct utsname u;
+	char only[256], *tok, *save;
+	int rc = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	point_ms = env_long("EPB_MS", 1000);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	uname(&u);
+	printf("# epoll-bench on %s %s, %ld CPUs, %ld ms per point\n",
+	       u.release, u.version, sysconf(_SC_NPROCESSORS_ONLN), point_ms);
+	if (argc > 1) {
+		for (int i = 1; i < argc; i++)
+			rc |= run(argv[i]);
+		return rc;
+	}
+	snprintf(only, sizeof(only), "%s",
+		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt");
+	for (tok = strtok_r(only, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		rc |= run(tok);
+	return rc;
+}
