@@ -35,7 +35,10 @@ model:
 bench:
 	@$(H)/bench/run.sh
 
-mutants debug-test:
+mutants:
+	@$(H)/mutants.sh
+
+debug-test:
 	@echo "make $@: not implemented yet (see the open issues)"; exit 1
 
 clean:

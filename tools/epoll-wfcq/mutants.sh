@@ -1,0 +1,47 @@
+#!/bin/sh
+# mutants.sh: build the series plus each known-bad patch of mutants/,
+# run the epoll selftests on it and show that at least one test fails.
+# Prints a table mutant -> what caught it; fails if a mutant survives.
+set -u
+STAGE=mutants
+. "$(dirname "$0")/lib.sh"
+
+series=$(ls "${PATCHES:-$TOP/patches}"/[0-9]*.patch | grep -v 0000-cover-letter)
+src=$BUILD/src-mutant out=$BUILD/mutant
+survived=0 table=
+for m in "$HARNESS"/mutants/*.patch; do
+	name=$(basename "$m" .patch)
+	say "mutant $name: $(sed -n 's/^Subject: \[PATCH\] MUTANT [^:]*: //p' "$m")"
+	# shellcheck disable=SC2086
+	"$HARNESS/tree.sh" "$src" $series "$m" &&
+	"$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src") &&
+	"$HARNESS/build.sh" "$src" "$out" bzImage headers || die "mutant $name does not build"
+	scale=1
+	[ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-10}
+	tests=$("$HARNESS/selftests.sh" "$src" "$out" "$scale") || exit 1
+	# shellcheck disable=SC2086
+	"$HARNESS/initramfs.sh" "$out/initramfs.cpio" $tests || exit 1
+	TIMEOUT=${TIMEOUT:-900} "$HARNESS/boot.sh" "$out/arch/x86/boot/bzImage" \
+		"$out/initramfs.cpio" "$out/$name" "${EPW_TEST_ENV:-}" >"$out/$name.boot" 2>&1
+	# shellcheck disable=SC2046
+	"$HARNESS/results.sh" "$out/$name" $(for t in $tests; do basename "$t"; done) \
+		>"$out/$name.table" 2>"$out/$name.fails"
+	caught=$( { sed -n 's/^  FAIL [^:]*: not ok [0-9]* //p; s/^  FAIL kunit: .*/kunit/p' "$out/$name.fails"
+		grep -q 'did not finish within' "$out/$name.boot" && echo "guest hung (killed)"
+		grep -q 'stopped before its tests finished' "$out/$name.boot" && echo "guest crashed"
+		grep -q '^  KERNEL: ' "$out/$name.fails" && echo "kernel report: $(sed -n 's/^  KERNEL: //p' "$out/$name.fails" | head -n 1)"
+		awk '$3 > 0 && /did not (finish|run)|exit|missing|timed out/ { print $1 ": " substr($0, index($0, $6)) }' "$out/$name.table"
+	} | sort -u | head -n 8 | paste -sd ';' -)
+	if [ -z "$caught" ]; then
+		caught="SURVIVED"; survived=$((survived + 1))
+	fi
+	table="$table$(printf '%-30s %s' "$name" "$caught")
+"
+	say "$name: $caught"
+done
+printf '\n%-30s %s\n%s' mutant "failing tests" "$table"
+# Leave the tree at the series, not at the last mutant.
+# shellcheck disable=SC2086
+"$HARNESS/tree.sh" "$src" $series >/dev/null
+[ "$survived" = 0 ] || die "$survived mutant(s) survived"
+say "every mutant was caught"
