@@ -89,7 +89,7 @@ t_crashing_test_fails() {
 	cat "$dir/crash.table"
 	expect '^segv-test +0 +1 +0 .*exit 139' "$dir/crash.table" &&
 	expect '^pass-test +1 +0 +0 ' "$dir/crash.table" &&
-	[ "$(cat "$dir/crash.counts")" = "2 1 0" ]
+	[ "$(cut -d" " -f2 "$dir/crash.counts")" = 1 ]
 }
 
 say "preparing a scratch tree and a guest with a crashing test"

@@ -38,6 +38,11 @@ counts "$BUILD/patched/guest.counts" "selftests+kunit, patched kernel"
 banner "series reproduces the mirror"
 if "$HARNESS/check-series.sh"; then tally "series = mirror" 1 0; else tally "series = mirror" 0 1; fi
 
+banner "properties of fs/eventpoll.c"
+"$HARNESS/properties.sh" | tee "$BUILD/properties.log"
+tally "eventpoll.c properties" "$(grep -c '^ok ' "$BUILD/properties.log")" \
+	"$(grep -c '^not ok ' "$BUILD/properties.log")"
+
 banner "harness failure behaviour"
 rm -f "$BUILD/harness.counts"
 "$HARNESS/harness-test.sh" "$BUILD/patched/arch/x86/boot/bzImage"

@@ -1,0 +1,3172 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ *  fs/eventpoll.c (Efficient event retrieval implementation)
+ *  Copyright (C) 2001,...,2009	 Davide Libenzi
+ *
+ *  Davide Libenzi <davidel@xmailserver.org>
+ */
+
+#include <linux/init.h>
+#include <linux/kernel.h>
+#include <linux/sched/signal.h>
+#include <linux/fs.h>
+#include <linux/file.h>
+#include <linux/signal.h>
+#include <linux/errno.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/poll.h>
+#include <linux/string.h>
+#include <linux/list.h>
+#include <linux/hash.h>
+#include <linux/spinlock.h>
+#include <linux/syscalls.h>
+#include <linux/rbtree.h>
+#include <linux/wait.h>
+#include <linux/eventpoll.h>
+#include <linux/mount.h>
+#include <linux/bitops.h>
+#include <linux/mutex.h>
+#include <linux/anon_inodes.h>
+#include <linux/device.h>
+#include <linux/uaccess.h>
+#include <asm/io.h>
+#include <asm/mman.h>
+#include <linux/atomic.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/compat.h>
+#include <linux/rculist.h>
+#include <linux/wfcqueue.h>
+#include <linux/capability.h>
+#include <net/busy_poll.h>
+
+/*
+ * fs/eventpoll.c - Efficient event polling ("epoll") kernel implementation.
+ *
+ *
+ * Overview
+ * --------
+ *
+ * Each epoll_create(2) returns an anonymous [eventpoll] file whose
+ * ->private_data is a struct eventpoll. Each EPOLL_CTL_ADD installs
+ * a struct epitem linking one (watched file, fd) pair back to that
+ * eventpoll via the watched file's f_op->poll() wait queue(s). When
+ * the watched file signals readiness, ep_poll_callback() fires and
+ * queues the epitem on the eventpoll's ready queue without taking any
+ * lock of the eventpoll. epoll_wait(2) drains the ready queue under
+ * ep->mtx, re-queueing items in level-triggered mode.
+ *
+ * epoll instances can watch other epoll instances up to EP_MAX_NESTS
+ * deep; cycles are forbidden and detected at EPOLL_CTL_ADD time.
+ *
+ *
+ * Locking
+ * -------
+ *
+ * Two levels, acquired from outer to inner:
+ *
+ *   epnested_mutex   (global; rare; taken only for EPOLL_CTL_ADD
+ *                     loop / path checks)
+ *     > ep->mtx     (per-eventpoll; sleepable; serializes most ops
+ *                    and every consumer of the ready queues)
+ *
+ *   file->f_lock    (per-file; NOT IRQ-safe; guards f_ep hlist ops;
+ *                    nested inside ep->mtx)
+ *
+ *   ep->wq.lock, ep->poll_wait.lock
+ *                   (the wait queues' own IRQ-safe locks; innermost;
+ *                    taken to add or remove a waiter and by wake_up())
+ *
+ * Rationale:
+ *   - There is no per-eventpoll spinlock. ep_poll_callback() is called
+ *     from wake_up() with the watched wait-queue head's lock held,
+ *     possibly in hard-IRQ context, on many CPUs at once. It makes an
+ *     item ready with one cmpxchg on the item and one wait-free enqueue
+ *     (include/linux/wfcqueue.h), and wakes waiters through the wait
+ *     queues' own locks, only when there are waiters. A reader-held
+ *     rwlock would scale too but gives no priority inheritance on
+ *     PREEMPT_RT; a spinlock serializes all producers.
+ *   - ep->mtx is a sleepable mutex because the event delivery loop
+ *     calls copy_to_user(), and ep_insert() may sleep in
+ *     kmem_cache_alloc() and f_op->poll(). It makes the ready queue's
+ *     consumer side single-threaded, which wfcqueue requires.
+ *   - epnested_mutex is global because cycle detection needs a global
+ *     view of the epoll topology; a per-object scheme would let two
+ *     concurrent inserts (A into B, B into A) construct a cycle
+ *     without either observer seeing it.
+ *   - Per-ep ep->mtx is preferred for scalability elsewhere. Events
+ *     that require epnested_mutex are rare.
+ *
+ * When EPOLL_CTL_ADD nests one eventpoll inside another we acquire
+ * ep->mtx on both: outer first, target second. Since cycles are
+ * forbidden the set of live ep->mtx holds is always a strict chain,
+ * communicated to lockdep via mutex_lock_nested() subclasses derived
+ * from the current recursion depth.
+ *
+ *
+ * Field protection
+ * ----------------
+ *
+ * struct eventpoll:
+ *   mtx              - self
+ *   rbr              - ep->mtx
+ *   rdq_head         - ep->mtx (rdq's single consumer); also written
+ *                      by the one enqueuer that links into an empty rdq
+ *   rdq_tail         - lockless: xchg() by every enqueuer; consumers
+ *                      under ep->mtx
+ *   txl_head/txl_tail - ep->mtx; read locklessly by
+ *                      ep_events_available()
+ *   wq, poll_wait    - their own wait-queue locks
+ *   refs             - file->f_lock for adds; ep->mtx for removes;
+ *                      RCU for readers (hlist_del_rcu + kfree_rcu(ep))
+ *   ws               - ep->mtx
+ *   gen, loop_check_depth - epnested_mutex
+ *   file, user       - immutable after setup
+ *   refcount         - atomic (refcount_t)
+ *   napi_*           - READ_ONCE / WRITE_ONCE
+ *
+ * struct epitem:
+ *   rbn / rcu union  - rbn: ep->mtx (while epi is linked in ep->rbr).
+ *                      rcu: written only by kfree_rcu(epi) on the free
+ *                      path; otherwise untouched by epoll code.
+ *   state            - IDLE -> QUEUED: try_cmpxchg(), any context;
+ *                      QUEUED -> IDLE: ep->mtx. See "Ready list".
+ *   rdllink          - owned by whoever moved state to QUEUED, until
+ *                      the node is linked; then by rdq/txl (ep->mtx
+ *                      for everything but the enqueue itself)
+ *   ffd, ep          - immutable after ep_insert()
+ *   pwqlist          - ep->mtx for writes; POLLFREE clears pwq->whead
+ *                      via smp_store_release(), see below
+ *   fllink           - file->f_lock for mutation; hlist_del_rcu +
+ *                      kfree_rcu(epi) for safe RCU readers
+ *   ws               - RCU (rcu_assign_pointer /
+ *                      rcu_dereference_check(mtx))
+ *   event            - ep->mtx for writes (WRITE_ONCE() of .events);
+ *                      .events is read locklessly by ep_poll_callback(),
+ *                      see (B1) and (B3) below
+ *
+ *
+ * Ready list
+ * ----------
+ *
+ * Two queues of struct wfcq_node (epi->rdllink), both in FIFO order:
+ *
+ *   rdq   - the ready queue proper. Enqueued to from any context with
+ *           wfcq_enqueue() (wait-free: one xchg() on rdq_tail, one store
+ *           of the old tail's next pointer, preemption disabled in
+ *           between). Its consumer side is serialized by ep->mtx.
+ *   txl   - a consumer-private transfer queue, ep->mtx only. A consumer
+ *           splices all of rdq onto txl's tail and works from txl's head.
+ *           Items it took but did not deliver (maxevents reached, copy
+ *           fault) stay on txl, so they remain ahead of anything queued
+ *           on rdq later: ready order is txl, then rdq.
+ *
+ * Each epitem has a state word, epi->state:
+ *
+ *   state    node                                  moved out by
+ *   ------   ------------------------------------  --------------------
+ *   IDLE     on no queue                           ep_claim() (cmpxchg)
+ *   QUEUED   on rdq or txl; or held by the claim   a consumer under
+ *            winner until it links it; or held by  ep->mtx, once the
+ *            a consumer under ep->mtx between its  node is off every
+ *            dequeue and its reset to IDLE         queue
+ *
+ *   IDLE -> QUEUED   ep_claim(): try_cmpxchg(), by ep_poll_callback()
+ *                    (no lock), or by a consumer under ep->mtx:
+ *                    ep_insert(), ep_modify(), level-triggered re-queue
+ *                    and put-back in ep_send_events() and
+ *                    __ep_eventpoll_poll(). Exactly one claimant wins;
+ *                    only the winner links the node: onto rdq's tail
+ *                    with wfcq_enqueue(), or (put-back, consumers only)
+ *                    onto txl's head.
+ *   QUEUED -> QUEUED ep->mtx: __wfcq_splice() of rdq onto txl, push of
+ *                    a node back onto txl's head, unlink from txl.
+ *   QUEUED -> IDLE   ep->mtx, node off every queue: ep_ready_take()
+ *                    (dequeue from txl's head, then release store of
+ *                    IDLE and smp_mb() BEFORE the item is re-polled),
+ *                    ep_ready_unlink() (removal), ep_ready_drain()
+ *                    (close of the epoll file).
+ *
+ * A callback that finds the item QUEUED does one plain load of the
+ * state and nothing else on the ready list: the item is already due
+ * for a re-poll that will see the new event (see (B1)/(B2)). No lock of
+ * the eventpoll is ever taken by ep_poll_callback().
+ *
+ * A consumer that splices makes rdq look empty a moment before txl looks
+ * non-empty, so a lockless ep_events_available() can see both empty
+ * while items exist. Every consumer therefore ends with ep_ready_kick():
+ * if anything is queued and ep->wq has a sleeper, wake one (this also
+ * keeps the base's behaviour of waking another waiter after a harvest
+ * that left level-triggered items or leftovers behind).
+ *
+ *
+ * Memory ordering
+ * ---------------
+ *
+ * Barriers, named where they are used:
+ *
+ *   (B1) ep_poll_callback(): smp_mb() before it loads epi->event.events
+ *        and epi->state.
+ *   (B2) ep_ready_take(): smp_store_release() of IDLE, then smp_mb(),
+ *        before the item is re-polled.
+ *   (B3) ep_modify(): smp_mb() between the store of the new interest
+ *        mask and the re-poll.
+ *   (B4) ep_poll(): set_current_state() (an smp_mb()) after adding the
+ *        waiter to ep->wq and before re-checking the queues.
+ *   (B5) wfcq_enqueue(): its xchg() is fully ordered; it sits between
+ *        making the item visible on rdq and waitqueue_active().
+ *   (B6) ep_ready_kick(): wq_has_sleeper() (an smp_mb()) after a
+ *        consumer's splices and re-queues, before looking for sleepers.
+ *   (B7) __ep_eventpoll_poll(): smp_mb() after poll_wait() and before
+ *        looking at the queues.
+ *   (C1) ep_claim(): try_cmpxchg(), fully ordered when it succeeds.
+ *
+ * Pairings:
+ *
+ *   (B1)/(B2) - the lost-event window of RFC v3. Store-buffering shape:
+ *
+ *       wakeup source                       consumer (ep->mtx)
+ *       STORE condition (e.g. eventfd       dequeue epi from txl
+ *             count += n, under wqh lock)   STORE epi->state = IDLE
+ *       (B1) smp_mb()                       (B2) smp_mb()
+ *       LOAD epi->state                     LOAD condition (re-poll)
+ *
+ *     At least one side sees the other's store: either the callback
+ *     sees IDLE and queues the item again, or the re-poll reports the
+ *     event (or both: one spurious re-poll later). The producer side
+ *     needs a real barrier: the source stores its condition inside the
+ *     wait-queue lock and calls the callback in the same critical
+ *     section, and a lock acquisition does not order a later store
+ *     before a later load; even x86 lets the load of epi->state pass
+ *     the buffered store of the condition. (B1) is not an atomic
+ *     operation and touches no shared cache line, so an already-queued
+ *     item still costs the callback no atomic operation.
+ *   (B1)/(B3) - EPOLL_CTL_MOD against a concurrent event, same shape:
+ *     either the callback sees the new mask, or ep_modify()'s poll sees
+ *     the event. Then ep_claim() decides who queues.
+ *   (B2)/(C1) - hand-over of an item from a consumer to the next claim
+ *     winner: the release store of IDLE orders the re-initialised node
+ *     (next == NULL) and the relaxed wakeup source before the winner's
+ *     cmpxchg(), which reads IDLE and re-links and re-activates them.
+ *   (B4)/(B5) - sleeping in epoll_wait() against a new event: either the
+ *     producer's waitqueue_active() sees the waiter, or the waiter's
+ *     re-check sees the non-empty rdq (wfcq_empty() reads rdq_tail,
+ *     which the xchg() itself changes).
+ *   (B4)/(B6) - sleeping against a consumer's splice or re-queue: either
+ *     the consumer sees the sleeper and wakes it, or the sleeper sees
+ *     the items.
+ *   (B7)/(B5) - poll(2) or a parent epoll registering on ep->poll_wait
+ *     against a new event: either the producer sees the poll_wait entry
+ *     and wakes it, or the poller's scan under ep->mtx finds the item.
+ *
+ * Removal: after ep_unregister_pollwait() no callback for the item can
+ * be running or start. remove_wait_queue() takes the watched head's
+ * lock, which every callback holds for its whole run, so every earlier
+ * callback (its claim and its enqueue) is complete and visible; a
+ * callback that ran for POLLFREE publishes its end with the release
+ * store of pwq->whead, acquired in ep_remove_wait_queue(). A QUEUED item
+ * is therefore fully linked on rdq or txl, and ep_ready_unlink() can
+ * take it off before it is freed.
+ *
+ * EPOLLWAKEUP (simple scheme): the claim winner activates the item's
+ * wakeup source before it links the node (ep_pm_stay_awake_rcu() or
+ * ep_pm_stay_awake()). A consumer that takes an item activates ep->ws
+ * before it relaxes the item's source (ep_pm_hand_over()), and does so
+ * before it returns the item to IDLE, so a racing claim's activation is
+ * never undone; it relaxes ep->ws when it is done (ep_ready_done()).
+ *
+ *
+ * Removal paths
+ * -------------
+ *
+ * Three paths dispose of epitems and/or eventpolls:
+ *
+ *   A. ep_remove()              - EPOLL_CTL_DEL and ep_insert()
+ *                                 rollback. Caller holds ep->mtx.
+ *   B. ep_clear_and_put()       - close of the epoll fd itself
+ *                                 (ep_eventpoll_release).
+ *   C. eventpoll_release_file() - close of a watched file, invoked
+ *                                 from __fput().
+ *
+ * Coordination:
+ *   A and C exclude each other via the watched file's refcount.
+ *   A pins the file with epi_fget() before touching file->f_ep or
+ *   file->f_lock; if the pin fails, __fput() is in flight and C
+ *   will clean this epi up. See the epi_fget() block comment.
+ *   A and B both hold ep->mtx serially. B walks the rbtree with
+ *   rb_next() captured before ep_remove() erases the current node.
+ *   B and C both take ep->mtx; the loser sees fewer entries or an
+ *   empty file->f_ep.
+ *
+ * Within every path the internal order is strict:
+ *   ep_unregister_pollwait()  - drain pwqlist; synchronizes with any
+ *                                in-flight ep_poll_callback via the
+ *                                watched wait-queue head's lock.
+ *   ep_remove_file()          - hlist_del_rcu of epi->fllink and,
+ *                                if last watcher, clear file->f_ep,
+ *                                under file->f_lock.
+ *   ep_remove_epi()           - rb_erase, ready-queue unlink
+ *                                (ep_ready_unlink(), ep->mtx),
+ *                                wakeup_source_unregister,
+ *                                kfree_rcu(epi).
+ *
+ * Path B first unregisters every item, then drains both ready queues
+ * in one pass (ep_ready_drain()), so closing an epoll file stays linear
+ * in the number of items.
+ *
+ * kfree_rcu(epi) defers the free past RCU readers in
+ * reverse_path_check_proc(); kfree_rcu(ep) defers past readers in
+ * ep_get_upwards_depth_proc().
+ *
+ *
+ * POLLFREE handshake
+ * ------------------
+ *
+ * When a subsystem tears down a wait-queue head that an epitem is
+ * registered on (binder, signalfd, ...), it wakes the callback with
+ * POLLFREE and must RCU-defer the head's free. The store/load pair:
+ *
+ *   ep_poll_callback() POLLFREE branch:
+ *     smp_store_release(&pwq->whead, NULL)
+ *
+ *   ep_remove_wait_queue():
+ *     smp_load_acquire(&pwq->whead)
+ *
+ * See those sites for the full argument.
+ */
+
+/* Epoll private bits inside the event mask */
+#define EP_PRIVATE_BITS (EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
+#define EPOLLINOUT_BITS (EPOLLIN | EPOLLOUT)
+
+#define EPOLLEXCLUSIVE_OK_BITS (EPOLLINOUT_BITS | EPOLLERR | EPOLLHUP | \
+				EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE)
+
+/* Maximum number of nesting allowed inside epoll sets */
+#define EP_MAX_NESTS 4
+
+#define EP_MAX_EVENTS (INT_MAX / sizeof(struct epoll_event))
+
+#define EP_UNACTIVE_PTR ((void *) -1L)
+
+/* Values of epitem->state, see "Ready list" in the top-of-file banner */
+#define EP_STATE_IDLE	0U
+#define EP_STATE_QUEUED	1U
+
+#define EP_ITEM_COST (sizeof(struct epitem) + sizeof(struct eppoll_entry))
+
+struct epoll_filefd {
+	struct file *file;
+	int fd;
+} __packed;
+
+/* Wait structure used by the poll hooks */
+struct eppoll_entry {
+	/* List header used to link this structure to the "struct epitem" */
+	struct eppoll_entry *next;
+
+	/* The "base" pointer is set to the container "struct epitem" */
+	struct epitem *base;
+
+	/*
+	 * Wait queue item that will be linked to the target file wait
+	 * queue head.
+	 */
+	wait_queue_entry_t wait;
+
+	/* The wait queue head that linked the "wait" wait queue item */
+	wait_queue_head_t *whead;
+};
+
+/*
+ * Each file descriptor added to the eventpoll interface will
+ * have an entry of this type linked to the "rbr" RB tree.
+ * Avoid increasing the size of this struct, there can be many thousands
+ * of these on a server and we do not want this to take another cache line.
+ */
+struct epitem {
+	union {
+		/* RB tree node links this structure to the eventpoll RB tree */
+		struct rb_node rbn;
+		/* Used to free the struct epitem */
+		struct rcu_head rcu;
+	};
+
+	/*
+	 * Link on the owning eventpoll's ready queues (ep->rdq or ep->txl).
+	 * Who may touch it follows from @state, see "Ready list" in the
+	 * top-of-file banner.
+	 */
+	struct wfcq_node rdllink;
+
+	/* The file descriptor information this item refers to */
+	struct epoll_filefd ffd;
+
+	/*
+	 * EP_STATE_IDLE or EP_STATE_QUEUED. IDLE -> QUEUED only through
+	 * ep_claim() (try_cmpxchg(), any context), QUEUED -> IDLE only under
+	 * ep->mtx once @rdllink is on no queue.
+	 */
+	unsigned int state;
+
+	/*
+	 * Protected by file->f_lock, true for to-be-released epitem already
+	 * removed from the "struct file" items list; together with
+	 * eventpoll->refcount orchestrates "struct eventpoll" disposal
+	 */
+	bool dying;
+
+	/* List containing poll wait queues */
+	struct eppoll_entry *pwqlist;
+
+	/* The "container" of this item */
+	struct eventpoll *ep;
+
+	/* List header used to link this item to the "struct file" items list */
+	struct hlist_node fllink;
+
+	/* wakeup_source used when EPOLLWAKEUP is set */
+	struct wakeup_source __rcu *ws;
+
+	/* The structure that describe the interested events and the source fd */
+	struct epoll_event event;
+};
+
+/*
+ * This structure is stored inside the "private_data" member of the file
+ * structure and represents the main data structure for the eventpoll
+ * interface.
+ */
+struct eventpoll {
+	/*
+	 * This mutex is used to ensure that files are not removed
+	 * while epoll is using them. This is held during the event
+	 * collection loop, the file cleanup path, the epoll file exit
+	 * code and the ctl operations.
+	 */
+	struct mutex mtx;
+
+	/* Wait queue used by sys_epoll_wait() */
+	wait_queue_head_t wq;
+
+	/* Wait queue used by file->poll() */
+	wait_queue_head_t poll_wait;
+
+	/*
+	 * Consumer end of the ready queue (rdq), see "Ready list" in the
+	 * top-of-file banner. Written under ep->mtx, and by the enqueuer
+	 * that links the first node into an empty rdq. The producer end,
+	 * rdq_tail, sits on its own cache line at the end of this struct.
+	 */
+	struct wfcq_head rdq_head;
+
+	/*
+	 * Consumer-private transfer queue (txl), under ep->mtx: items spliced
+	 * off rdq that are not delivered yet. Always ahead of rdq.
+	 */
+	struct wfcq_head txl_head;
+	struct wfcq_tail txl_tail;
+
+	/* RB tree root used to store monitored fd structs */
+	struct rb_root_cached rbr;
+
+	/* wakeup_source used when ep_send_events or __ep_eventpoll_poll is running */
+	struct wakeup_source *ws;
+
+	/* The user that created the eventpoll descriptor */
+	struct user_struct *user;
+
+	struct file *file;
+
+	/* used to optimize loop detection check */
+	u64 gen;
+	struct hlist_head refs;
+	u8 loop_check_depth;
+
+	/*
+	 * usage count, used together with epitem->dying to
+	 * orchestrate the disposal of this struct
+	 */
+	refcount_t refcount;
+
+	/* used to defer freeing past ep_get_upwards_depth_proc() RCU walk */
+	struct rcu_head rcu;
+
+#ifdef CONFIG_NET_RX_BUSY_POLL
+	/* used to track busy poll napi_id */
+	unsigned int napi_id;
+	/* busy poll timeout */
+	u32 busy_poll_usecs;
+	/* busy poll packet budget */
+	u16 busy_poll_budget;
+	bool prefer_busy_poll;
+#endif
+
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	/* tracks wakeup nests for lockdep validation */
+	u8 nests;
+#endif
+
+	/*
+	 * Producer end of rdq: every enqueuer does an xchg() on it, so keep
+	 * it on a cache line of its own, away from the consumer's rdq_head
+	 * and from the fields that producers only read.
+	 */
+	struct wfcq_tail rdq_tail ____cacheline_aligned_in_smp;
+};
+
+/* Wrapper struct used by poll queueing */
+struct ep_pqueue {
+	poll_table pt;
+	struct epitem *epi;
+};
+
+/*
+ * Configuration options available inside /proc/sys/fs/epoll/
+ */
+/* Maximum number of epoll watched descriptors, per user */
+static long max_user_watches __read_mostly;
+
+/* Used for cycles detection */
+static DEFINE_MUTEX(epnested_mutex);
+
+static u64 loop_check_gen = 0;
+
+/* Used to check for epoll file descriptor inclusion loops */
+static struct eventpoll *inserting_into;
+
+/* Slab cache used to allocate "struct epitem" */
+static struct kmem_cache *epi_cache __ro_after_init;
+
+/* Slab cache used to allocate "struct eppoll_entry" */
+static struct kmem_cache *pwq_cache __ro_after_init;
+
+/*
+ * List of files with newly added links, where we may need to limit the number
+ * of emanating paths. Protected by the epnested_mutex. The ->file field holds
+ * a reference to the associated file while the head is on the list.
+ */
+struct epitems_head {
+	struct hlist_head epitems;
+	struct epitems_head *next;
+	struct file *file;
+};
+static struct epitems_head *tfile_check_list = EP_UNACTIVE_PTR;
+
+static struct kmem_cache *ephead_cache __ro_after_init;
+
+static inline void free_ephead(struct epitems_head *head)
+{
+	if (head)
+		kmem_cache_free(ephead_cache, head);
+}
+
+static void list_file(struct file *file)
+{
+	struct epitems_head *head;
+
+	head = container_of(file->f_ep, struct epitems_head, epitems);
+	if (!head->next) {
+		/*
+		 * The caller owns a reference to @file or holds the ep->mtx for the
+		 * epitem that led here. The latter blocks eventpoll_release_file()
+		 * before the file allocation can be freed and reused. A dying leaf
+		 * can be skipped since removing links cannot increase the reverse
+		 * path count.
+		 */
+		if (!atomic_long_inc_not_zero(&file->f_count))
+			return;
+		head->file = file;
+		head->next = tfile_check_list;
+		tfile_check_list = head;
+	}
+}
+
+static void unlist_file(struct epitems_head *head)
+{
+	struct epitems_head *to_free = head;
+	struct hlist_node *p = rcu_dereference(hlist_first_rcu(&head->epitems));
+	struct file *file = head->file;
+	if (p) {
+		struct epitem *epi= container_of(p, struct epitem, fllink);
+		spin_lock(&epi->ffd.file->f_lock);
+		if (!hlist_empty(&head->epitems))
+			to_free = NULL;
+		head->next = NULL;
+		head->file = NULL;
+		spin_unlock(&epi->ffd.file->f_lock);
+	}
+	free_ephead(to_free);
+	fput(file);
+}
+
+#ifdef CONFIG_SYSCTL
+
+#include <linux/sysctl.h>
+
+static long long_zero;
+static long long_max = LONG_MAX;
+
+static struct ctl_table epoll_table[] = {
+	{
+		.procname	= "max_user_watches",
+		.data		= &max_user_watches,
+		.maxlen		= sizeof(max_user_watches),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+		.extra1		= &long_zero,
+		.extra2		= &long_max,
+	},
+};
+
+static void __init epoll_sysctls_init(void)
+{
+	register_sysctl("fs/epoll", epoll_table);
+}
+#else
+#define epoll_sysctls_init() do { } while (0)
+#endif /* CONFIG_SYSCTL */
+
+static const struct file_operations eventpoll_fops;
+
+static inline int is_file_epoll(struct file *f)
+{
+	return f->f_op == &eventpoll_fops;
+}
+
+/* Setup the structure that is used as key for the RB tree */
+static inline void ep_set_ffd(struct epoll_filefd *ffd,
+			      struct file *file, int fd)
+{
+	ffd->file = file;
+	ffd->fd = fd;
+}
+
+/* Compare RB tree keys */
+static inline int ep_cmp_ffd(struct epoll_filefd *p1,
+			     struct epoll_filefd *p2)
+{
+	return (p1->file > p2->file ? +1:
+	        (p1->file < p2->file ? -1 : p1->fd - p2->fd));
+}
+
+static inline struct eppoll_entry *ep_pwq_from_wait(wait_queue_entry_t *p)
+{
+	return container_of(p, struct eppoll_entry, wait);
+}
+
+/* Get the "struct epitem" from a wait queue pointer */
+static inline struct epitem *ep_item_from_wait(wait_queue_entry_t *p)
+{
+	return container_of(p, struct eppoll_entry, wait)->base;
+}
+
+static inline struct epitem *ep_item_from_node(struct wfcq_node *node)
+{
+	return container_of(node, struct epitem, rdllink);
+}
+
+/*
+ * ep_claim - move @epi from IDLE to QUEUED
+ *
+ * The only way into the QUEUED state, callable from any context. Of
+ * several racing claimants exactly one gets true; it, and only it, must
+ * then link @epi->rdllink onto a ready queue.
+ *
+ * (C1) try_cmpxchg() is fully ordered when it succeeds: it reads the IDLE
+ * stored with release semantics at (B2) in ep_ready_take() (or by
+ * ep_ready_unlink()/ep_ready_drain() under ep->mtx), so the winner sees
+ * the node re-initialised and the item's wakeup source relaxed before it
+ * touches them. A failed attempt has no ordering and needs none: the
+ * loser does nothing with the item.
+ */
+static inline bool ep_claim(struct epitem *epi)
+{
+	unsigned int idle = EP_STATE_IDLE;
+
+	return try_cmpxchg(&epi->state, &idle, EP_STATE_QUEUED);
+}
+
+/*
+ * Link a claimed item at the tail of rdq. Wait-free, any context, no
+ * lock. (B5) wfcq_enqueue()'s xchg() of rdq_tail is fully ordered: it
+ * makes rdq non-empty for wfcq_empty() and orders that before the
+ * caller's later waitqueue_active() checks. Pairs with (B4) in ep_poll()
+ * and (B7) in __ep_eventpoll_poll().
+ */
+static inline void ep_enqueue(struct eventpoll *ep, struct epitem *epi)
+{
+	wfcq_enqueue(&ep->rdq_head, &ep->rdq_tail, &epi->rdllink);
+}
+
+/**
+ * ep_events_available - Checks if ready events might be available.
+ *
+ * @ep: Pointer to the eventpoll context.
+ *
+ * A lockless snapshot of both ready queues. It can miss items that a
+ * consumer is moving from rdq to txl (a splice empties rdq just before
+ * it fills txl); that consumer calls ep_ready_kick() before it drops
+ * ep->mtx, which wakes a waiter that slept on such a snapshot.
+ *
+ * Return: a value different than %zero if ready events are available,
+ *          or %zero otherwise.
+ */
+static inline int ep_events_available(struct eventpoll *ep)
+{
+	return !wfcq_empty(&ep->rdq_head, &ep->rdq_tail) ||
+	       !wfcq_empty(&ep->txl_head, &ep->txl_tail);
+}
+
+#ifdef CONFIG_NET_RX_BUSY_POLL
+/**
+ * busy_loop_ep_timeout - check if busy poll has timed out. The timeout value
+ * from the epoll instance ep is preferred, but if it is not set fallback to
+ * the system-wide global via busy_loop_timeout.
+ *
+ * @start_time: The start time used to compute the remaining time until timeout.
+ * @ep: Pointer to the eventpoll context.
+ *
+ * Return: true if the timeout has expired, false otherwise.
+ */
+static bool busy_loop_ep_timeout(unsigned long start_time,
+				 struct eventpoll *ep)
+{
+	unsigned long bp_usec = READ_ONCE(ep->busy_poll_usecs);
+
+	if (bp_usec) {
+		unsigned long end_time = start_time + bp_usec;
+		unsigned long now = busy_loop_current_time();
+
+		return time_after(now, end_time);
+	} else {
+		return busy_loop_timeout(start_time);
+	}
+}
+
+static bool ep_busy_loop_on(struct eventpoll *ep)
+{
+	return !!READ_ONCE(ep->busy_poll_usecs) || net_busy_loop_on();
+}
+
+static bool ep_busy_loop_end(void *p, unsigned long start_time)
+{
+	struct eventpoll *ep = p;
+
+	return ep_events_available(ep) || busy_loop_ep_timeout(start_time, ep);
+}
+
+/*
+ * Busy poll if globally on and supporting sockets found && no events,
+ * busy loop will return if need_resched or ep_events_available.
+ *
+ * we must do our busy polling with irqs enabled
+ */
+static bool ep_busy_loop(struct eventpoll *ep, int nonblock)
+{
+	unsigned int napi_id = READ_ONCE(ep->napi_id);
+	u16 budget = READ_ONCE(ep->busy_poll_budget);
+	bool prefer_busy_poll = READ_ONCE(ep->prefer_busy_poll);
+
+	if (!budget)
+		budget = BUSY_POLL_BUDGET;
+
+	if (napi_id >= MIN_NAPI_ID && ep_busy_loop_on(ep)) {
+		napi_busy_loop(napi_id, nonblock ? NULL : ep_busy_loop_end,
+			       ep, prefer_busy_poll, budget);
+		if (ep_events_available(ep))
+			return true;
+		/*
+		 * Busy poll timed out.  Drop NAPI ID for now, we can add
+		 * it back in when we have moved a socket with a valid NAPI
+		 * ID onto the ready list.
+		 */
+		WRITE_ONCE(ep->napi_id, 0);
+		return false;
+	}
+	return false;
+}
+
+/*
+ * Set epoll busy poll NAPI ID from sk.
+ */
+static inline void ep_set_busy_poll_napi_id(struct epitem *epi)
+{
+	struct eventpoll *ep = epi->ep;
+	unsigned int napi_id;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!ep_busy_loop_on(ep))
+		return;
+
+	sock = sock_from_file(epi->ffd.file);
+	if (!sock)
+		return;
+
+	sk = sock->sk;
+	if (!sk)
+		return;
+
+	napi_id = READ_ONCE(sk->sk_napi_id);
+
+	/* Non-NAPI IDs can be rejected
+	 *	or
+	 * Nothing to do if we already have this ID
+	 */
+	if (napi_id < MIN_NAPI_ID || napi_id == READ_ONCE(ep->napi_id))
+		return;
+
+	/*
+	 * Record NAPI ID for use in next busy poll. Callbacks on several
+	 * CPUs may store here at once, without a lock: the last one wins,
+	 * which is all busy polling needs.
+	 */
+	WRITE_ONCE(ep->napi_id, napi_id);
+}
+
+static long ep_eventpoll_bp_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct eventpoll *ep = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	struct epoll_params epoll_params;
+
+	switch (cmd) {
+	case EPIOCSPARAMS:
+		if (copy_from_user(&epoll_params, uarg, sizeof(epoll_params)))
+			return -EFAULT;
+
+		/* pad byte must be zero */
+		if (epoll_params.__pad)
+			return -EINVAL;
+
+		if (epoll_params.busy_poll_usecs > S32_MAX)
+			return -EINVAL;
+
+		if (epoll_params.prefer_busy_poll > 1)
+			return -EINVAL;
+
+		if (epoll_params.busy_poll_budget > NAPI_POLL_WEIGHT &&
+		    !capable(CAP_NET_ADMIN))
+			return -EPERM;
+
+		WRITE_ONCE(ep->busy_poll_usecs, epoll_params.busy_poll_usecs);
+		WRITE_ONCE(ep->busy_poll_budget, epoll_params.busy_poll_budget);
+		WRITE_ONCE(ep->prefer_busy_poll, epoll_params.prefer_busy_poll);
+		return 0;
+	case EPIOCGPARAMS:
+		memset(&epoll_params, 0, sizeof(epoll_params));
+		epoll_params.busy_poll_usecs = READ_ONCE(ep->busy_poll_usecs);
+		epoll_params.busy_poll_budget = READ_ONCE(ep->busy_poll_budget);
+		epoll_params.prefer_busy_poll = READ_ONCE(ep->prefer_busy_poll);
+		if (copy_to_user(uarg, &epoll_params, sizeof(epoll_params)))
+			return -EFAULT;
+		return 0;
+	default:
+		return -ENOIOCTLCMD;
+	}
+}
+
+#else
+
+static inline bool ep_busy_loop(struct eventpoll *ep, int nonblock)
+{
+	return false;
+}
+
+static inline void ep_set_busy_poll_napi_id(struct epitem *epi)
+{
+}
+
+static long ep_eventpoll_bp_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	return -EOPNOTSUPP;
+}
+
+#endif /* CONFIG_NET_RX_BUSY_POLL */
+
+/*
+ * As described in commit 0ccf831cb lockdep: annotate epoll
+ * the use of wait queues used by epoll is done in a very controlled
+ * manner. Wake ups can nest inside each other, but are never done
+ * with the same locking. For example:
+ *
+ *   dfd = socket(...);
+ *   efd1 = epoll_create();
+ *   efd2 = epoll_create();
+ *   epoll_ctl(efd1, EPOLL_CTL_ADD, dfd, ...);
+ *   epoll_ctl(efd2, EPOLL_CTL_ADD, efd1, ...);
+ *
+ * When a packet arrives to the device underneath "dfd", the net code will
+ * issue a wake_up() on its poll wake list. Epoll (efd1) has installed a
+ * callback wakeup entry on that queue, and the wake_up() performed by the
+ * "dfd" net code will end up in ep_poll_callback(). At this point epoll
+ * (efd1) notices that it may have some event ready, so it needs to wake up
+ * the waiters on its poll wait list (efd2). So it calls ep_poll_safewake()
+ * that ends up in another wake_up(), after having checked about the
+ * recursion constraints. That are, no more than EP_MAX_NESTS, to avoid
+ * stack blasting.
+ *
+ * When CONFIG_DEBUG_LOCK_ALLOC is enabled, make sure lockdep can handle
+ * this special case of epoll.
+ */
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+
+static void ep_poll_safewake(struct eventpoll *ep, struct epitem *epi,
+			     __poll_t pollflags)
+{
+	struct eventpoll *ep_src;
+	unsigned long flags;
+	u8 nests = 0;
+
+	/*
+	 * To set the subclass or nesting level for spin_lock_irqsave_nested()
+	 * it might be natural to create a per-cpu nest count. However, since
+	 * we can recurse on ep->poll_wait.lock, and a non-raw spinlock can
+	 * schedule() in the -rt kernel, the per-cpu variable are no longer
+	 * protected. Thus, we are introducing a per eventpoll nest field.
+	 * If we are not being call from ep_poll_callback(), epi is NULL and
+	 * we are at the first level of nesting, 0. Otherwise, we are being
+	 * called from ep_poll_callback() and if a previous wakeup source is
+	 * not an epoll file itself, we are at depth 1 since the wakeup source
+	 * is depth 0. If the wakeup source is a previous epoll file in the
+	 * wakeup chain then we use its nests value and record ours as
+	 * nests + 1. The previous epoll file nests value is stable since its
+	 * already holding its own poll_wait.lock.
+	 */
+	if (epi) {
+		if ((is_file_epoll(epi->ffd.file))) {
+			ep_src = epi->ffd.file->private_data;
+			nests = ep_src->nests;
+		} else {
+			nests = 1;
+		}
+	}
+	spin_lock_irqsave_nested(&ep->poll_wait.lock, flags, nests);
+	ep->nests = nests + 1;
+	wake_up_locked_poll(&ep->poll_wait, EPOLLIN | pollflags);
+	ep->nests = 0;
+	spin_unlock_irqrestore(&ep->poll_wait.lock, flags);
+}
+
+#else
+
+static void ep_poll_safewake(struct eventpoll *ep, struct epitem *epi,
+			     __poll_t pollflags)
+{
+	wake_up_poll(&ep->poll_wait, EPOLLIN | pollflags);
+}
+
+#endif
+
+static void ep_remove_wait_queue(struct eppoll_entry *pwq)
+{
+	wait_queue_head_t *whead;
+
+	rcu_read_lock();
+	/*
+	 * If it is cleared by POLLFREE, it should be rcu-safe.
+	 * If we read NULL we need a barrier paired with
+	 * smp_store_release() in ep_poll_callback(), otherwise
+	 * we rely on whead->lock.
+	 */
+	whead = smp_load_acquire(&pwq->whead);
+	if (whead)
+		remove_wait_queue(whead, &pwq->wait);
+	rcu_read_unlock();
+}
+
+/*
+ * This function unregisters poll callbacks from the associated file
+ * descriptor.  Must be called with "mtx" held.
+ */
+static void ep_unregister_pollwait(struct eventpoll *ep, struct epitem *epi)
+{
+	struct eppoll_entry **p = &epi->pwqlist;
+	struct eppoll_entry *pwq;
+
+	while ((pwq = *p) != NULL) {
+		*p = pwq->next;
+		ep_remove_wait_queue(pwq);
+		kmem_cache_free(pwq_cache, pwq);
+	}
+}
+
+/* call only when ep->mtx is held */
+static inline struct wakeup_source *ep_wakeup_source(struct epitem *epi)
+{
+	return rcu_dereference_check(epi->ws, lockdep_is_held(&epi->ep->mtx));
+}
+
+/* call only when ep->mtx is held */
+static inline void ep_pm_stay_awake(struct epitem *epi)
+{
+	struct wakeup_source *ws = ep_wakeup_source(epi);
+
+	if (ws)
+		__pm_stay_awake(ws);
+}
+
+static inline bool ep_has_wakeup_source(struct epitem *epi)
+{
+	return rcu_access_pointer(epi->ws) ? true : false;
+}
+
+/* call when ep->mtx cannot be held (ep_poll_callback) */
+static inline void ep_pm_stay_awake_rcu(struct epitem *epi)
+{
+	struct wakeup_source *ws;
+
+	rcu_read_lock();
+	ws = rcu_dereference(epi->ws);
+	if (ws)
+		__pm_stay_awake(ws);
+	rcu_read_unlock();
+}
+
+
+/*
+ * EPOLLWAKEUP hand-over when a consumer takes @epi off the ready queues:
+ * keep the system awake through ep->ws while the item's own source goes
+ * idle. ep->ws is relaxed by ep_ready_done(). This must run before @epi
+ * returns to IDLE: from then on a callback may claim the item and
+ * activate its source again, and a later relax would undo that. While
+ * @epi is QUEUED nobody else activates or relaxes its source, so the
+ * plain read of ws->active is stable. Call only with ep->mtx held.
+ */
+static void ep_pm_hand_over(struct eventpoll *ep, struct epitem *epi)
+{
+	struct wakeup_source *ws = ep_wakeup_source(epi);
+
+	if (ws) {
+		if (ws->active)
+			__pm_stay_awake(ep->ws);
+		__pm_relax(ws);
+	}
+}
+
+/*
+ * The consumer side of the ready list. Every function below runs with
+ * ep->mtx held, which makes it the single consumer that wfcqueue
+ * requires for rdq and the only user of txl.
+ */
+
+/* Move everything queued on rdq so far to the tail of txl, in order. */
+static void ep_ready_splice(struct eventpoll *ep)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	__wfcq_splice(&ep->txl_head, &ep->txl_tail,
+		      &ep->rdq_head, &ep->rdq_tail);
+}
+
+/*
+ * Take the first item off txl and return it to IDLE, ready to be
+ * re-polled. Returns NULL when txl is empty.
+ *
+ * The order is what closes the lost-event window of RFC v3: the node is
+ * off every queue first (an IDLE item may be claimed and enqueued at any
+ * time), then the item goes IDLE, then the caller re-polls it. An event
+ * that arrives after the re-poll looked finds the item IDLE and queues it
+ * again; one that arrives before is seen by the re-poll.
+ */
+static struct epitem *ep_ready_take(struct eventpoll *ep)
+{
+	struct wfcq_node *node;
+	struct epitem *epi;
+
+	lockdep_assert_held(&ep->mtx);
+
+	node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail);
+	if (!node)
+		return NULL;
+	wfcq_node_init(node);
+	epi = ep_item_from_node(node);
+
+	ep_pm_hand_over(ep, epi);
+
+	/*
+	 * (B2), first half: the release orders the node's re-initialisation
+	 * and the relaxed wakeup source before IDLE becomes visible; pairs
+	 * with the fully ordered try_cmpxchg() (C1) of the next claimant.
+	 */
+	smp_store_release(&epi->state, EP_STATE_IDLE); /* (B2), pairs with (C1) */
+	/*
+	 * (B2), second half: order the IDLE store before every load of the
+	 * caller's re-poll (f_op->poll() reads its condition without a
+	 * lock). Pairs with (B1) in ep_poll_callback(), which sits between
+	 * the wakeup source's store of its condition and its load of
+	 * epi->state: either the callback sees IDLE, or the re-poll sees
+	 * the condition.
+	 */
+	smp_mb();
+	return epi;
+}
+
+/*
+ * Put @epi, which the caller has just claimed, back at the head of txl,
+ * ahead of everything still queued. wfcqueue only appends, so build a
+ * one-node queue and append txl to it, then move the result back: three
+ * O(1) steps on queues that no producer touches.
+ */
+static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
+{
+	struct wfcq_head head;
+	struct wfcq_tail tail;
+
+	wfcq_init(&head, &tail);
+	wfcq_enqueue(&head, &tail, &epi->rdllink);
+	__wfcq_splice(&head, &tail, &ep->txl_head, &ep->txl_tail);
+	__wfcq_splice(&ep->txl_head, &ep->txl_tail, &head, &tail);
+}
+
+/*
+ * A consumer took @epi with ep_ready_take() and could not deliver it
+ * (copy_to_user() fault), or found it ready in __ep_eventpoll_poll():
+ * queue it again ahead of everything else. If the claim fails, a
+ * callback claimed the item after ep_ready_take() made it IDLE and is
+ * linking it onto rdq itself; it then stays queued, behind the items
+ * that are on txl and rdq at this point, as the newer event it is.
+ */
+static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
+{
+	if (ep_claim(epi)) {
+		ep_pm_stay_awake(epi);
+		ep_ready_push_front(ep, epi);
+	}
+}
+
+/*
+ * Level-triggered re-queue after a delivery: back at the tail of rdq, so
+ * that the current ep_send_events() (which works on txl) does not see it
+ * again. If the claim fails, a callback is queueing it already. The
+ * waiter to wake, if any, is woken by ep_ready_kick() at the end.
+ */
+static void ep_ready_requeue(struct eventpoll *ep, struct epitem *epi)
+{
+	if (ep_claim(epi)) {
+		ep_pm_stay_awake(epi);
+		ep_enqueue(ep, epi);
+	}
+}
+
+/*
+ * Queue @epi from ep_insert() or ep_modify(), after their poll reported
+ * events, and wake waiters as ep_poll_callback() would. Nothing to do if
+ * @epi is QUEUED already: it will be re-polled with its current mask.
+ */
+static void ep_ready_add(struct eventpoll *ep, struct epitem *epi)
+{
+	if (!ep_claim(epi))
+		return;
+
+	ep_pm_stay_awake(epi);
+	/* (B5): fully ordered, before the waitqueue_active() checks */
+	ep_enqueue(ep, epi);
+
+	/* Notify waiting tasks that events are available */
+	if (waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+	/* Ordered after the enqueue by (B5) too; pairs with (B7) */
+	if (waitqueue_active(&ep->poll_wait))
+		ep_poll_safewake(ep, NULL, 0);
+}
+
+/*
+ * Wake one epoll_wait() sleeper if anything is queued. Called by every
+ * consumer that spliced, re-queued or put back items, before it drops
+ * ep->mtx: a splice briefly shows both queues empty to a lockless
+ * ep_events_available(), and a level-triggered re-queue or an
+ * undelivered leftover must reach another waiter (the base woke one at
+ * the end of each scan, too).
+ */
+static void ep_ready_kick(struct eventpoll *ep)
+{
+	/*
+	 * (B6) wq_has_sleeper() starts with smp_mb(): orders this
+	 * consumer's stores to rdq/txl before the load of ep->wq. Pairs
+	 * with (B4) in ep_poll(): either we see the sleeper, or its
+	 * re-check sees the items.
+	 */
+	if (ep_events_available(ep) && wq_has_sleeper(&ep->wq))
+		wake_up(&ep->wq);
+}
+
+/* End of a harvest by ep_send_events() or __ep_eventpoll_poll(). */
+static void ep_ready_done(struct eventpoll *ep)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	__pm_relax(ep->ws);
+	ep_ready_kick(ep);
+}
+
+/*
+ * Take @epi off the ready queues before it is freed. The caller holds
+ * ep->mtx and has run ep_unregister_pollwait(), so no callback for @epi
+ * can be running or start (see "Removal" under "Memory ordering" in the
+ * top-of-file banner): if @epi is QUEUED, its node is fully linked on
+ * rdq or txl.
+ *
+ * wfcqueue cannot unlink from the middle of a queue that producers
+ * append to, so first splice rdq onto txl, which no producer touches,
+ * then find the predecessor and unlink there. That is O(position of
+ * @epi in the ready queues); ready queues are short in practice, and
+ * closing the epoll file itself drains them in one pass instead (see
+ * ep_ready_drain()).
+ */
+static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
+{
+	struct wfcq_node *node, *prev = NULL, *next;
+
+	lockdep_assert_held(&ep->mtx);
+
+	if (READ_ONCE(epi->state) != EP_STATE_QUEUED)
+		return;
+
+	ep_ready_splice(ep);
+
+	__wfcq_for_each(&ep->txl_head, &ep->txl_tail, node) {
+		if (node == &epi->rdllink)
+			break;
+		prev = node;
+	}
+	if (WARN_ON_ONCE(!node))
+		return;
+
+	if (!prev) {
+		__wfcq_dequeue(&ep->txl_head, &ep->txl_tail);
+	} else {
+		/*
+		 * No enqueuer can be about to store into prev->next (it
+		 * points to @node) or, when @node is txl's tail, into
+		 * node->next: the splice took rdq_tail away, so no xchg()
+		 * hands out @node as an old tail any more. __wfcq_next()
+		 * waits for a link into @node that an enqueuer made visible
+		 * on rdq_tail before the splice and is still storing.
+		 */
+		next = __wfcq_next(&ep->txl_head, &ep->txl_tail, node);
+		WRITE_ONCE(prev->next, next);
+		if (!next)
+			WRITE_ONCE(ep->txl_tail.p, prev);
+	}
+	wfcq_node_init(node);
+	/* Release: pairs with (C1), as in ep_ready_take() */
+	smp_store_release(&epi->state, EP_STATE_IDLE);
+
+	ep_ready_kick(ep);
+}
+
+/*
+ * Empty both ready queues of an eventpoll whose items all have their
+ * callbacks unregistered (ep_clear_and_put()), in one pass, so that the
+ * ep_remove() of each item finds it IDLE and skips ep_ready_unlink().
+ */
+static void ep_ready_drain(struct eventpoll *ep)
+{
+	struct wfcq_node *node;
+
+	lockdep_assert_held(&ep->mtx);
+
+	ep_ready_splice(ep);
+	while ((node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail))) {
+		wfcq_node_init(node);
+		/* Release, as in ep_ready_take(): pairs with (C1) */
+		smp_store_release(&ep_item_from_node(node)->state,
+				  EP_STATE_IDLE);
+	}
+}
+
+static void ep_get(struct eventpoll *ep)
+{
+	refcount_inc(&ep->refcount);
+}
+
+/*
+ * Returns true if the event poll can be disposed
+ */
+static bool ep_refcount_dec_and_test(struct eventpoll *ep)
+{
+	if (!refcount_dec_and_test(&ep->refcount))
+		return false;
+
+	WARN_ON_ONCE(!RB_EMPTY_ROOT(&ep->rbr.rb_root));
+	return true;
+}
+
+static void ep_free(struct eventpoll *ep)
+{
+	mutex_destroy(&ep->mtx);
+	free_uid(ep->user);
+	wakeup_source_unregister(ep->ws);
+	/* ep_get_upwards_depth_proc() may still hold epi->ep under RCU */
+	kfree_rcu(ep, rcu);
+}
+
+/*
+ * The ffd.file pointer may be in the process of being torn down due to
+ * being closed, but we may not have finished eventpoll_release() yet.
+ *
+ * Normally, even with the atomic_long_inc_not_zero, the file may have
+ * been free'd and then gotten re-allocated to something else (since
+ * files are not RCU-delayed, they are SLAB_TYPESAFE_BY_RCU).
+ *
+ * But for epoll, users hold the ep->mtx mutex, and as such any file in
+ * the process of being free'd will block in eventpoll_release_file()
+ * and thus the underlying file allocation will not be free'd, and the
+ * file re-use cannot happen.
+ *
+ * For the same reason we can avoid a rcu_read_lock() around the
+ * operation - 'ffd.file' cannot go away even if the refcount has
+ * reached zero (but we must still not call out to ->poll() functions
+ * etc).
+ */
+static struct file *epi_fget(const struct epitem *epi)
+{
+	struct file *file;
+
+	file = epi->ffd.file;
+	if (!atomic_long_inc_not_zero(&file->f_count))
+		file = NULL;
+	return file;
+}
+
+/*
+ * Called with &file->f_lock held,
+ * returns with it released
+ */
+static void ep_remove_file(struct eventpoll *ep, struct epitem *epi,
+			     struct file *file)
+{
+	struct epitems_head *to_free = NULL;
+	struct hlist_head *head = file->f_ep;
+
+	lockdep_assert_held(&ep->mtx);
+	lockdep_assert_held(&file->f_lock);
+
+	if (hlist_is_singular_node(&epi->fllink, head)) {
+		/* See eventpoll_release() for details. */
+		WRITE_ONCE(file->f_ep, NULL);
+		if (!is_file_epoll(file)) {
+			struct epitems_head *v;
+			v = container_of(head, struct epitems_head, epitems);
+			if (!smp_load_acquire(&v->next))
+				to_free = v;
+		}
+	}
+	hlist_del_rcu(&epi->fllink);
+	spin_unlock(&file->f_lock);
+	free_ephead(to_free);
+}
+
+static bool ep_remove_epi(struct eventpoll *ep, struct epitem *epi)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	rb_erase_cached(&epi->rbn, &ep->rbr);
+
+	/* Callbacks are unregistered: see ep_ready_unlink() */
+	ep_ready_unlink(ep, epi);
+
+	wakeup_source_unregister(ep_wakeup_source(epi));
+	/*
+	 * At this point it is safe to free the eventpoll item. Use the union
+	 * field epi->rcu, since we are trying to minimize the size of
+	 * 'struct epitem'. The 'rbn' field is no longer in use. Protected by
+	 * ep->mtx. The rcu read side, reverse_path_check_proc(), does not make
+	 * use of the rbn field.
+	 */
+	kfree_rcu(epi, rcu);
+
+	percpu_counter_dec(&ep->user->epoll_watches);
+	return true;
+}
+
+/*
+ * ep_remove variant for callers owing an additional reference to the ep
+ */
+static void ep_remove(struct eventpoll *ep, struct epitem *epi)
+{
+	struct file *file __free(fput) = NULL;
+
+	lockdep_assert_irqs_enabled();
+	lockdep_assert_held(&ep->mtx);
+
+	ep_unregister_pollwait(ep, epi);
+
+	/* cheap sync with eventpoll_release_file() */
+	if (unlikely(READ_ONCE(epi->dying)))
+		return;
+
+	/*
+	 * If we manage to grab a reference it means we're not in
+	 * eventpoll_release_file() and aren't going to be.
+	 */
+	file = epi_fget(epi);
+	if (!file)
+		return;
+
+	spin_lock(&file->f_lock);
+	ep_remove_file(ep, epi, file);
+
+	if (ep_remove_epi(ep, epi))
+		WARN_ON_ONCE(ep_refcount_dec_and_test(ep));
+}
+
+static void ep_clear_and_put(struct eventpoll *ep)
+{
+	struct rb_node *rbp, *next;
+	struct epitem *epi;
+
+	/* We need to release all tasks waiting for these file */
+	if (waitqueue_active(&ep->poll_wait))
+		ep_poll_safewake(ep, NULL, 0);
+
+	mutex_lock(&ep->mtx);
+
+	/*
+	 * Walks through the whole tree by unregistering poll callbacks.
+	 */
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		epi = rb_entry(rbp, struct epitem, rbn);
+
+		ep_unregister_pollwait(ep, epi);
+		cond_resched();
+	}
+
+	/*
+	 * No callback can queue an item any more: empty the ready queues in
+	 * one pass rather than unlinking item by item below.
+	 */
+	ep_ready_drain(ep);
+
+	/*
+	 * Walks through the whole tree and try to free each "struct epitem".
+	 * Note that ep_remove() will not remove the epitem in case of a
+	 * racing eventpoll_release_file(); the latter will do the removal.
+	 * At this point we are sure no poll callbacks will be lingering around.
+	 * Since we still own a reference to the eventpoll struct, the loop can't
+	 * dispose it.
+	 */
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = next) {
+		next = rb_next(rbp);
+		epi = rb_entry(rbp, struct epitem, rbn);
+		ep_remove(ep, epi);
+		cond_resched();
+	}
+
+	mutex_unlock(&ep->mtx);
+	if (ep_refcount_dec_and_test(ep))
+		ep_free(ep);
+}
+
+static long ep_eventpoll_ioctl(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	int ret;
+
+	if (!is_file_epoll(file))
+		return -EINVAL;
+
+	switch (cmd) {
+	case EPIOCSPARAMS:
+	case EPIOCGPARAMS:
+		ret = ep_eventpoll_bp_ioctl(file, cmd, arg);
+		break;
+	default:
+		ret = -EINVAL;
+		break;
+	}
+
+	return ret;
+}
+
+static int ep_eventpoll_release(struct inode *inode, struct file *file)
+{
+	struct eventpoll *ep = file->private_data;
+
+	if (ep)
+		ep_clear_and_put(ep);
+
+	return 0;
+}
+
+static __poll_t ep_item_poll(const struct epitem *epi, poll_table *pt, int depth);
+
+static __poll_t __ep_eventpoll_poll(struct file *file, poll_table *wait, int depth)
+{
+	struct eventpoll *ep = file->private_data;
+	struct epitem *epi;
+	poll_table pt;
+	__poll_t res = 0;
+
+	init_poll_funcptr(&pt, NULL);
+
+	/* Insert inside our poll wait queue */
+	poll_wait(file, &ep->poll_wait, wait);
+
+	if (!poll_does_not_wait(wait)) {
+		/*
+		 * (B7) Order the poll_wait() entry above before the loads
+		 * of the ready queues below (the unlock in poll_wait() and
+		 * the mutex acquisition are not a full barrier). Pairs with
+		 * (B5) in the producers: either a producer's
+		 * waitqueue_active(&ep->poll_wait) sees our entry and wakes
+		 * it, or we see its item here. Not needed when poll_wait()
+		 * registered nothing.
+		 */
+		smp_mb();
+	}
+
+	/*
+	 * Proceed to find out if wanted events are really available inside
+	 * the ready list.
+	 */
+	mutex_lock_nested(&ep->mtx, depth);
+	ep_ready_splice(ep);
+	while ((epi = ep_ready_take(ep))) {
+		if (ep_item_poll(epi, &pt, depth + 1)) {
+			res = EPOLLIN | EPOLLRDNORM;
+			/* Still ready: it goes back where it was, first. */
+			ep_ready_putback(ep, epi);
+			break;
+		}
+		/*
+		 * Item has been dropped into the ready list by the poll
+		 * callback, but it's not actually ready, as far as caller
+		 * requested events goes. ep_ready_take() left it IDLE and
+		 * its wakeup source relaxed; a new event queues it again.
+		 */
+	}
+	ep_ready_done(ep);
+	mutex_unlock(&ep->mtx);
+	return res;
+}
+
+/*
+ * Differs from ep_eventpoll_poll() in that internal callers already have
+ * the ep->mtx so we need to start from depth=1, such that mutex_lock_nested()
+ * is correctly annotated.
+ */
+static __poll_t ep_item_poll(const struct epitem *epi, poll_table *pt,
+				 int depth)
+{
+	struct file *file = epi_fget(epi);
+	__poll_t res;
+
+	/*
+	 * We could return EPOLLERR | EPOLLHUP or something, but let's
+	 * treat this more as "file doesn't exist, poll didn't happen".
+	 */
+	if (!file)
+		return 0;
+
+	pt->_key = epi->event.events;
+	if (!is_file_epoll(file))
+		res = vfs_poll(file, pt);
+	else
+		res = __ep_eventpoll_poll(file, pt, depth);
+	fput(file);
+	return res & epi->event.events;
+}
+
+static __poll_t ep_eventpoll_poll(struct file *file, poll_table *wait)
+{
+	return __ep_eventpoll_poll(file, wait, 0);
+}
+
+#ifdef CONFIG_PROC_FS
+static void ep_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	struct eventpoll *ep = f->private_data;
+	struct rb_node *rbp;
+
+	mutex_lock(&ep->mtx);
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		struct epitem *epi = rb_entry(rbp, struct epitem, rbn);
+		struct inode *inode = file_inode(epi->ffd.file);
+
+		seq_printf(m, "tfd: %8d events: %8x data: %16llx "
+			   " pos:%lli ino:%lx sdev:%x\n",
+			   epi->ffd.fd, epi->event.events,
+			   (long long)epi->event.data,
+			   (long long)epi->ffd.file->f_pos,
+			   inode->i_ino, inode->i_sb->s_dev);
+		if (seq_has_overflowed(m))
+			break;
+	}
+	mutex_unlock(&ep->mtx);
+}
+#endif
+
+/* File callbacks that implement the eventpoll file behaviour */
+static const struct file_operations eventpoll_fops = {
+#ifdef CONFIG_PROC_FS
+	.show_fdinfo	= ep_show_fdinfo,
+#endif
+	.release	= ep_eventpoll_release,
+	.poll		= ep_eventpoll_poll,
+	.llseek		= noop_llseek,
+	.unlocked_ioctl	= ep_eventpoll_ioctl,
+	.compat_ioctl   = compat_ptr_ioctl,
+};
+
+/*
+ * This is called from eventpoll_release() to unlink files from the eventpoll
+ * interface. We need to have this facility to cleanup correctly files that are
+ * closed without being removed from the eventpoll interface.
+ */
+void eventpoll_release_file(struct file *file)
+{
+	struct eventpoll *ep;
+	struct epitem *epi;
+	bool dispose;
+
+	/*
+	 * Use the 'dying' flag to prevent a concurrent ep_clear_and_put() from
+	 * touching the epitems list before eventpoll_release_file() can access
+	 * the ep->mtx.
+	 */
+again:
+	spin_lock(&file->f_lock);
+	if (file->f_ep && file->f_ep->first) {
+		epi = hlist_entry(file->f_ep->first, struct epitem, fllink);
+		WRITE_ONCE(epi->dying, true);
+		spin_unlock(&file->f_lock);
+
+		/*
+		 * ep access is safe as we still own a reference to the ep
+		 * struct
+		 */
+		ep = epi->ep;
+		mutex_lock(&ep->mtx);
+
+		ep_unregister_pollwait(ep, epi);
+
+		spin_lock(&file->f_lock);
+		ep_remove_file(ep, epi, file);
+		dispose = ep_remove_epi(ep, epi);
+
+		mutex_unlock(&ep->mtx);
+
+		if (dispose && ep_refcount_dec_and_test(ep))
+			ep_free(ep);
+		goto again;
+	}
+	spin_unlock(&file->f_lock);
+}
+
+static int ep_alloc(struct eventpoll **pep)
+{
+	struct eventpoll *ep;
+
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	if (unlikely(!ep))
+		return -ENOMEM;
+
+	mutex_init(&ep->mtx);
+	init_waitqueue_head(&ep->wq);
+	init_waitqueue_head(&ep->poll_wait);
+	wfcq_init(&ep->rdq_head, &ep->rdq_tail);
+	wfcq_init(&ep->txl_head, &ep->txl_tail);
+	ep->rbr = RB_ROOT_CACHED;
+	ep->user = get_current_user();
+	refcount_set(&ep->refcount, 1);
+
+	*pep = ep;
+
+	return 0;
+}
+
+/*
+ * Search the file inside the eventpoll tree. The RB tree operations
+ * are protected by the "mtx" mutex, and ep_find() must be called with
+ * "mtx" held.
+ */
+static struct epitem *ep_find(struct eventpoll *ep, struct file *file, int fd)
+{
+	int kcmp;
+	struct rb_node *rbp;
+	struct epitem *epi, *epir = NULL;
+	struct epoll_filefd ffd;
+
+	ep_set_ffd(&ffd, file, fd);
+	for (rbp = ep->rbr.rb_root.rb_node; rbp; ) {
+		epi = rb_entry(rbp, struct epitem, rbn);
+		kcmp = ep_cmp_ffd(&ffd, &epi->ffd);
+		if (kcmp > 0)
+			rbp = rbp->rb_right;
+		else if (kcmp < 0)
+			rbp = rbp->rb_left;
+		else {
+			epir = epi;
+			break;
+		}
+	}
+
+	return epir;
+}
+
+#ifdef CONFIG_KCMP
+static struct epitem *ep_find_tfd(struct eventpoll *ep, int tfd, unsigned long toff)
+{
+	struct rb_node *rbp;
+	struct epitem *epi;
+
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		epi = rb_entry(rbp, struct epitem, rbn);
+		if (epi->ffd.fd == tfd) {
+			if (toff == 0)
+				return epi;
+			else
+				toff--;
+		}
+		cond_resched();
+	}
+
+	return NULL;
+}
+
+struct file *get_epoll_tfile_raw_ptr(struct file *file, int tfd,
+				     unsigned long toff)
+{
+	struct file *file_raw;
+	struct eventpoll *ep;
+	struct epitem *epi;
+
+	if (!is_file_epoll(file))
+		return ERR_PTR(-EINVAL);
+
+	ep = file->private_data;
+
+	mutex_lock(&ep->mtx);
+	epi = ep_find_tfd(ep, tfd, toff);
+	if (epi)
+		file_raw = epi->ffd.file;
+	else
+		file_raw = ERR_PTR(-ENOENT);
+	mutex_unlock(&ep->mtx);
+
+	return file_raw;
+}
+#endif /* CONFIG_KCMP */
+
+/*
+ * This is the callback that is passed to the wait queue wakeup
+ * mechanism. It is called by the stored file descriptors when they
+ * have events to report.
+ *
+ * It runs with the watched wait-queue head's lock held, possibly in
+ * hard-IRQ context, concurrently with other callbacks for the same
+ * eventpoll and with its consumers, and takes no lock of the eventpoll:
+ * an item is queued with ep_claim() (one cmpxchg) and a wait-free
+ * enqueue; an item that is QUEUED already costs one plain load of its
+ * state. Waiters are woken through the wait queues' own locks, and only
+ * when there are waiters.
+ */
+static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
+			    int sync, void *key)
+{
+	struct epitem *epi = ep_item_from_wait(wait);
+	struct eventpoll *ep = epi->ep;
+	__poll_t pollflags = key_to_poll(key);
+	bool queued = false;
+	__poll_t events;
+	int ewake = 0;
+
+	ep_set_busy_poll_napi_id(epi);
+
+	/*
+	 * (B1) The wakeup source stored its condition before calling us,
+	 * often inside the lock it holds around this call (eventfd:
+	 * count += n; wake_up_locked_poll()). Order that store before the
+	 * loads of the interest mask and of the item state below; a lock
+	 * acquisition cannot do it and even x86 reorders a store with a
+	 * later load. Pairs with (B2) in ep_ready_take() (the item went
+	 * IDLE and is about to be re-polled) and with (B3) in ep_modify()
+	 * (a new interest mask, then a poll). In both, either this
+	 * callback sees the other side's store or the other side's poll
+	 * sees the condition. A full barrier, but no atomic operation and
+	 * no shared cache line.
+	 */
+	smp_mb();
+	events = READ_ONCE(epi->event.events);
+
+	/*
+	 * If the event mask does not contain any poll(2) event, we consider the
+	 * descriptor to be disabled. This condition is likely the effect of the
+	 * EPOLLONESHOT bit that disables the descriptor when an event is received,
+	 * until the next EPOLL_CTL_MOD will be issued.
+	 */
+	if (!(events & ~EP_PRIVATE_BITS))
+		goto out;
+
+	/*
+	 * Check the events coming with the callback. At this stage, not
+	 * every device reports the events in the "key" parameter of the
+	 * callback. We need to be able to handle both cases here, hence the
+	 * test for "key" != NULL before the event match test.
+	 */
+	if (pollflags && !(pollflags & events))
+		goto out;
+
+	/*
+	 * Queue the item unless it is queued already. The plain load keeps
+	 * the common case under load, an item that is already QUEUED, free
+	 * of atomic operations: that item is due for a re-poll which, by
+	 * (B1)/(B2), sees this event. Only the claim winner links the node,
+	 * after activating the item's wakeup source so that the source is
+	 * active whenever the item is on a queue.
+	 */
+	if (READ_ONCE(epi->state) == EP_STATE_IDLE && ep_claim(epi)) {
+		ep_pm_stay_awake_rcu(epi);
+		/*
+		 * (B5): the enqueue's xchg() is fully ordered; it orders the
+		 * item's visibility on rdq before the waitqueue_active()
+		 * loads below. Pairs with (B4) in ep_poll() and (B7) in
+		 * __ep_eventpoll_poll().
+		 */
+		ep_enqueue(ep, epi);
+		queued = true;
+	}
+
+	/*
+	 * Wake up ( if active ) both the eventpoll wait list and the ->poll()
+	 * wait list. An item that was queued already needs no new wakeup of
+	 * ep->wq: whoever queued it woke a waiter, or a waiter that came
+	 * later found it on its re-check, or a consumer holds it and will
+	 * see this event when it re-polls. EPOLLEXCLUSIVE still reports the
+	 * wakeup as taken (ewake) when this eventpoll has waiters, as
+	 * before. ep->poll_wait is woken in both cases, as before, so that
+	 * poll(2) and parent epoll instances see every event.
+	 */
+	if (waitqueue_active(&ep->wq)) {
+		if ((events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
+			switch (pollflags & EPOLLINOUT_BITS) {
+			case EPOLLIN:
+				if (events & EPOLLIN)
+					ewake = 1;
+				break;
+			case EPOLLOUT:
+				if (events & EPOLLOUT)
+					ewake = 1;
+				break;
+			case 0:
+				ewake = 1;
+				break;
+			}
+		}
+		if (queued) {
+			if (sync)
+				wake_up_sync(&ep->wq);
+			else
+				wake_up(&ep->wq);
+		}
+	}
+	/* (B5) when we queued; pairs with (B7) in __ep_eventpoll_poll() */
+	if (waitqueue_active(&ep->poll_wait))
+		ep_poll_safewake(ep, epi, pollflags & EPOLL_URING_WAKE);
+
+out:
+	if (!(events & EPOLLEXCLUSIVE))
+		ewake = 1;
+
+	if (pollflags & POLLFREE) {
+		/*
+		 * If we race with ep_remove_wait_queue() it can miss
+		 * ->whead = NULL and do another remove_wait_queue() after
+		 * us, so we can't use __remove_wait_queue().
+		 */
+		list_del_init(&wait->entry);
+		/*
+		 * ->whead != NULL protects us from the race with
+		 * ep_clear_and_put() or ep_remove(), ep_remove_wait_queue()
+		 * takes whead->lock held by the caller. Once we nullify it,
+		 * nothing protects ep/epi or even wait. The release also
+		 * publishes this callback's claim and enqueue to
+		 * ep_remove_wait_queue(), which may then free the item.
+		 */
+		smp_store_release(&ep_pwq_from_wait(wait)->whead, NULL);
+	}
+
+	return ewake;
+}
+
+/*
+ * This is the callback that is used to add our wait queue to the
+ * target file wakeup lists.
+ */
+static void ep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
+				 poll_table *pt)
+{
+	struct ep_pqueue *epq = container_of(pt, struct ep_pqueue, pt);
+	struct epitem *epi = epq->epi;
+	struct eppoll_entry *pwq;
+
+	if (unlikely(!epi))	// an earlier allocation has failed
+		return;
+
+	pwq = kmem_cache_alloc(pwq_cache, GFP_KERNEL);
+	if (unlikely(!pwq)) {
+		epq->epi = NULL;
+		return;
+	}
+
+	init_waitqueue_func_entry(&pwq->wait, ep_poll_callback);
+	pwq->whead = whead;
+	pwq->base = epi;
+	if (epi->event.events & EPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &pwq->wait);
+	else
+		add_wait_queue(whead, &pwq->wait);
+	pwq->next = epi->pwqlist;
+	epi->pwqlist = pwq;
+}
+
+static void ep_rbtree_insert(struct eventpoll *ep, struct epitem *epi)
+{
+	int kcmp;
+	struct rb_node **p = &ep->rbr.rb_root.rb_node, *parent = NULL;
+	struct epitem *epic;
+	bool leftmost = true;
+
+	while (*p) {
+		parent = *p;
+		epic = rb_entry(parent, struct epitem, rbn);
+		kcmp = ep_cmp_ffd(&epi->ffd, &epic->ffd);
+		if (kcmp > 0) {
+			p = &parent->rb_right;
+			leftmost = false;
+		} else
+			p = &parent->rb_left;
+	}
+	rb_link_node(&epi->rbn, parent, p);
+	rb_insert_color_cached(&epi->rbn, &ep->rbr, leftmost);
+}
+
+
+
+#define PATH_ARR_SIZE 5
+/*
+ * These are the number paths of length 1 to 5, that we are allowing to emanate
+ * from a single file of interest. For example, we allow 1000 paths of length
+ * 1, to emanate from each file of interest. This essentially represents the
+ * potential wakeup paths, which need to be limited in order to avoid massive
+ * uncontrolled wakeup storms. The common use case should be a single ep which
+ * is connected to n file sources. In this case each file source has 1 path
+ * of length 1. Thus, the numbers below should be more than sufficient. These
+ * path limits are enforced during an EPOLL_CTL_ADD operation, since a modify
+ * and delete can't add additional paths. Protected by the epnested_mutex.
+ */
+static const int path_limits[PATH_ARR_SIZE] = { 1000, 500, 100, 50, 10 };
+static int path_count[PATH_ARR_SIZE];
+
+static int path_count_inc(int nests)
+{
+	/* Allow an arbitrary number of depth 1 paths */
+	if (nests == 0)
+		return 0;
+
+	if (++path_count[nests] > path_limits[nests])
+		return -1;
+	return 0;
+}
+
+static void path_count_init(void)
+{
+	int i;
+
+	for (i = 0; i < PATH_ARR_SIZE; i++)
+		path_count[i] = 0;
+}
+
+static int reverse_path_check_proc(struct hlist_head *refs, int depth)
+{
+	int error = 0;
+	struct epitem *epi;
+
+	if (depth > EP_MAX_NESTS) /* too deep nesting */
+		return -1;
+
+	/* CTL_DEL can remove links here, but that can't increase our count */
+	hlist_for_each_entry_rcu(epi, refs, fllink) {
+		struct hlist_head *refs = &epi->ep->refs;
+		if (hlist_empty(refs))
+			error = path_count_inc(depth);
+		else
+			error = reverse_path_check_proc(refs, depth + 1);
+		if (error != 0)
+			break;
+	}
+	return error;
+}
+
+/**
+ * reverse_path_check - The tfile_check_list is list of epitem_head, which have
+ *                      links that are proposed to be newly added. We need to
+ *                      make sure that those added links don't add too many
+ *                      paths such that we will spend all our time waking up
+ *                      eventpoll objects.
+ *
+ * Return: %zero if the proposed links don't create too many paths,
+ *	    %-1 otherwise.
+ */
+static int reverse_path_check(void)
+{
+	struct epitems_head *p;
+
+	for (p = tfile_check_list; p != EP_UNACTIVE_PTR; p = p->next) {
+		int error;
+		path_count_init();
+		rcu_read_lock();
+		error = reverse_path_check_proc(&p->epitems, 0);
+		rcu_read_unlock();
+		if (error)
+			return error;
+	}
+	return 0;
+}
+
+static int ep_create_wakeup_source(struct epitem *epi)
+{
+	struct name_snapshot n;
+	struct wakeup_source *ws;
+
+	if (!epi->ep->ws) {
+		epi->ep->ws = wakeup_source_register(NULL, "eventpoll");
+		if (!epi->ep->ws)
+			return -ENOMEM;
+	}
+
+	take_dentry_name_snapshot(&n, epi->ffd.file->f_path.dentry);
+	ws = wakeup_source_register(NULL, n.name.name);
+	release_dentry_name_snapshot(&n);
+
+	if (!ws)
+		return -ENOMEM;
+	rcu_assign_pointer(epi->ws, ws);
+
+	return 0;
+}
+
+/* rare code path, only used when EPOLL_CTL_MOD removes a wakeup source */
+static noinline void ep_destroy_wakeup_source(struct epitem *epi)
+{
+	struct wakeup_source *ws = ep_wakeup_source(epi);
+
+	RCU_INIT_POINTER(epi->ws, NULL);
+
+	/*
+	 * wait for ep_pm_stay_awake_rcu to finish, synchronize_rcu is
+	 * used internally by wakeup_source_remove, too (called by
+	 * wakeup_source_unregister), so we cannot use call_rcu
+	 */
+	synchronize_rcu();
+	wakeup_source_unregister(ws);
+}
+
+static int ep_attach_file(struct file *file, struct epitem *epi)
+{
+	struct epitems_head *to_free = NULL;
+	struct hlist_head *head = NULL;
+	struct eventpoll *ep = NULL;
+
+	if (is_file_epoll(file))
+		ep = file->private_data;
+
+	if (ep) {
+		head = &ep->refs;
+	} else if (!READ_ONCE(file->f_ep)) {
+allocate:
+		to_free = kmem_cache_zalloc(ephead_cache, GFP_KERNEL);
+		if (!to_free)
+			return -ENOMEM;
+		head = &to_free->epitems;
+	}
+	spin_lock(&file->f_lock);
+	if (!file->f_ep) {
+		if (unlikely(!head)) {
+			spin_unlock(&file->f_lock);
+			goto allocate;
+		}
+		/* See eventpoll_release() for details. */
+		WRITE_ONCE(file->f_ep, head);
+		to_free = NULL;
+	}
+	hlist_add_head_rcu(&epi->fllink, file->f_ep);
+	spin_unlock(&file->f_lock);
+	free_ephead(to_free);
+	return 0;
+}
+
+/*
+ * Charge the user's epoll_watches quota, allocate a fresh epitem for
+ * @tfile/@fd, and initialize its fields. The returned item is not yet
+ * linked into any data structure; the caller must install it via
+ * ep_register_epitem() (which takes over on success) or kmem_cache_free()
+ * it and decrement epoll_watches on its own.
+ *
+ * Returns ERR_PTR(-ENOSPC) if the quota is exceeded, ERR_PTR(-ENOMEM)
+ * if the slab allocation fails.
+ */
+static struct epitem *ep_alloc_epitem(struct eventpoll *ep,
+				      const struct epoll_event *event,
+				      struct file *tfile, int fd)
+{
+	struct epitem *epi;
+
+	if (unlikely(percpu_counter_compare(&ep->user->epoll_watches,
+					    max_user_watches) >= 0))
+		return ERR_PTR(-ENOSPC);
+	percpu_counter_inc(&ep->user->epoll_watches);
+
+	epi = kmem_cache_zalloc(epi_cache, GFP_KERNEL);
+	if (unlikely(!epi)) {
+		percpu_counter_dec(&ep->user->epoll_watches);
+		return ERR_PTR(-ENOMEM);
+	}
+
+	wfcq_node_init(&epi->rdllink);
+	epi->state = EP_STATE_IDLE;
+	epi->ep = ep;
+	ep_set_ffd(&epi->ffd, tfile, fd);
+	epi->event = *event;
+
+	return epi;
+}
+
+/*
+ * Install @epi into its target file's f_ep hlist and into @ep's rbtree,
+ * taking one additional reference on @ep for the lifetime of the item.
+ *
+ * If @tep is non-NULL, the target file is itself an eventpoll; we hold
+ * tep->mtx at subclass 1 across the attach + rbtree insert to serialize
+ * with the target side. RB tree ops are protected by @ep->mtx, which
+ * the caller already holds.
+ *
+ * On failure the epi is freed and the epoll_watches counter decremented,
+ * matching ep_alloc_epitem()'s allocation. After this returns
+ * successfully, ep_insert()'s later error paths use ep_remove() for
+ * unwind; that cannot drop @ep's refcount to zero because the ep file
+ * itself still holds the original reference.
+ */
+static int ep_register_epitem(struct eventpoll *ep, struct epitem *epi,
+			      struct eventpoll *tep, int full_check)
+{
+	struct file *tfile = epi->ffd.file;
+	int error;
+
+	if (tep)
+		mutex_lock_nested(&tep->mtx, 1);
+
+	error = ep_attach_file(tfile, epi);
+	if (unlikely(error)) {
+		if (tep)
+			mutex_unlock(&tep->mtx);
+		kmem_cache_free(epi_cache, epi);
+		percpu_counter_dec(&ep->user->epoll_watches);
+		return error;
+	}
+
+	if (full_check && !tep)
+		list_file(tfile);
+
+	ep_rbtree_insert(ep, epi);
+
+	if (tep)
+		mutex_unlock(&tep->mtx);
+
+	ep_get(ep);
+	return 0;
+}
+
+/*
+ * Must be called with "mtx" held.
+ */
+static int ep_insert(struct eventpoll *ep, const struct epoll_event *event,
+		     struct file *tfile, int fd, int full_check)
+{
+	int error;
+	__poll_t revents;
+	struct epitem *epi;
+	struct ep_pqueue epq;
+	struct eventpoll *tep = NULL;
+
+	if (is_file_epoll(tfile))
+		tep = tfile->private_data;
+
+	lockdep_assert_irqs_enabled();
+
+	epi = ep_alloc_epitem(ep, event, tfile, fd);
+	if (IS_ERR(epi))
+		return PTR_ERR(epi);
+
+	error = ep_register_epitem(ep, epi, tep, full_check);
+	if (error)
+		return error;
+
+	/* Reject the insert if the new link would create too many back-paths. */
+	if (unlikely(full_check && reverse_path_check())) {
+		ep_remove(ep, epi);
+		return -EINVAL;
+	}
+
+	if (epi->event.events & EPOLLWAKEUP) {
+		error = ep_create_wakeup_source(epi);
+		if (error) {
+			ep_remove(ep, epi);
+			return error;
+		}
+	}
+
+	/* Initialize the poll table using the queue callback */
+	epq.epi = epi;
+	init_poll_funcptr(&epq.pt, ep_ptable_queue_proc);
+
+	/*
+	 * Attach the item to the poll hooks and get current event bits.
+	 * We can safely use the file* here because its usage count has
+	 * been increased by the caller of this function. Note that after
+	 * this operation completes, the poll callback can start hitting
+	 * the new item.
+	 */
+	revents = ep_item_poll(epi, &epq.pt, 1);
+
+	/* ep_ptable_queue_proc() signals allocation failure by clearing epq.epi. */
+	if (unlikely(!epq.epi)) {
+		ep_remove(ep, epi);
+		return -ENOMEM;
+	}
+
+	ep_set_busy_poll_napi_id(epi);
+
+	/*
+	 * Drop the new item onto the ready list if it is already ready,
+	 * unless a callback that ran since the registration above queued
+	 * it first (ep_claim() decides).
+	 */
+	if (revents)
+		ep_ready_add(ep, epi);
+
+	return 0;
+}
+
+/*
+ * Modify the interest event mask by dropping an event if the new mask
+ * has a match in the current file status. Must be called with "mtx" held.
+ */
+static int ep_modify(struct eventpoll *ep, struct epitem *epi,
+		     const struct epoll_event *event)
+{
+	poll_table pt;
+
+	lockdep_assert_irqs_enabled();
+
+	init_poll_funcptr(&pt, NULL);
+
+	/*
+	 * Set the new event interest mask before calling f_op->poll();
+	 * otherwise we might miss an event that happens between the
+	 * f_op->poll() call and the new event set registering.
+	 * ep_poll_callback() reads the mask without a lock.
+	 */
+	WRITE_ONCE(epi->event.events, event->events); /* need barrier below */
+	epi->event.data = event->data; /* protected by mtx */
+	if (epi->event.events & EPOLLWAKEUP) {
+		if (!ep_has_wakeup_source(epi))
+			ep_create_wakeup_source(epi);
+	} else if (ep_has_wakeup_source(epi)) {
+		ep_destroy_wakeup_source(epi);
+	}
+
+	/*
+	 * (B3) The following barrier has two effects:
+	 *
+	 * 1) Order the new interest mask above before the loads of
+	 *    f_op->poll() below. Pairs with (B1) in ep_poll_callback(),
+	 *    which orders the wakeup source's store of its condition
+	 *    before the callback's load of the mask: either the callback
+	 *    sees the new mask (and queues the item), or the poll below
+	 *    sees the condition.
+	 *
+	 * 2) We also need to ensure we do not miss _past_ events
+	 *    when calling f_op->poll().  This barrier also
+	 *    pairs with the barrier in wq_has_sleeper (see
+	 *    comments for wq_has_sleeper).
+	 *
+	 * This barrier will now guarantee ep_poll_callback or f_op->poll
+	 * (or both) will notice the readiness of an item.
+	 */
+	smp_mb();
+
+	/*
+	 * Get current event bits. We can safely use the file* here because
+	 * its usage count has been increased by the caller of this function.
+	 * If the item is "hot" and it is not registered inside the ready
+	 * list, push it inside.
+	 */
+	if (ep_item_poll(epi, &pt, 1))
+		ep_ready_add(ep, epi);
+
+	return 0;
+}
+
+/*
+ * Attempt to deliver one event for @epi, just taken off the ready list
+ * by ep_ready_take() (so off every queue, IDLE, wakeup source handed
+ * over to ep->ws), into @*uevents.
+ *
+ * Returns 1 if an event was delivered (with *uevents advanced to the
+ * next slot), 0 if the re-poll reported no caller-requested events
+ * (@epi stays off the ready list; a future callback will re-add it),
+ * or -EFAULT if copy_to_user() faulted (in which case @epi is put back
+ * at the head of the ready list for the next attempt).
+ *
+ * PM bookkeeping and level-triggered re-queue are handled here.
+ * Caller holds ep->mtx.
+ */
+static int ep_deliver_event(struct eventpoll *ep, struct epitem *epi,
+			    poll_table *pt,
+			    struct epoll_event __user **uevents)
+{
+	struct epoll_event __user *next;
+	__poll_t revents;
+
+	/*
+	 * Re-poll under ep->mtx so userspace cannot change the item
+	 * out from under us. ep_ready_take() made the item IDLE, with
+	 * (B2), before this poll: an event that the poll misses queues
+	 * the item again. If no caller-requested events remain, @epi
+	 * stays off the ready list.
+	 */
+	revents = ep_item_poll(epi, pt, 1);
+	if (!revents)
+		return 0;
+
+	next = epoll_put_uevent(revents, epi->event.data, *uevents);
+	if (!next) {
+		/*
+		 * copy_to_user() faulted: put the item back first in
+		 * line for the next attempt.
+		 */
+		ep_ready_putback(ep, epi);
+		return -EFAULT;
+	}
+	*uevents = next;
+
+	if (epi->event.events & EPOLLONESHOT) {
+		/*
+		 * Disabled until EPOLL_CTL_MOD. A callback that claimed the
+		 * item since ep_ready_take() may have queued it with the old
+		 * mask; its re-poll then masks everything out, so the event
+		 * is never delivered twice.
+		 */
+		WRITE_ONCE(epi->event.events,
+			   epi->event.events & EP_PRIVATE_BITS);
+	} else if (!(epi->event.events & EPOLLET)) {
+		/*
+		 * Level-triggered: re-queue at the tail so the next
+		 * epoll_wait() rechecks availability.
+		 */
+		ep_ready_requeue(ep, epi);
+	}
+	return 1;
+}
+
+static int ep_send_events(struct eventpoll *ep,
+			  struct epoll_event __user *events, int maxevents)
+{
+	struct epitem *epi;
+	poll_table pt;
+	int res = 0;
+
+	/*
+	 * Always short-circuit for fatal signals to allow threads to make a
+	 * timely exit without the chance of finding more events available and
+	 * fetching repeatedly.
+	 */
+	if (fatal_signal_pending(current))
+		return -EINTR;
+
+	init_poll_funcptr(&pt, NULL);
+
+	mutex_lock(&ep->mtx);
+
+	/*
+	 * Take what producers queued so far behind what earlier calls left
+	 * on txl, and deliver from txl's head. Items queued from now on
+	 * (including our own level-triggered re-queues) land on rdq and
+	 * wait for the next call, so one call does bounded work.
+	 */
+	ep_ready_splice(ep);
+
+	while (res < maxevents) {
+		int delivered;
+
+		epi = ep_ready_take(ep);
+		if (!epi)
+			break;
+
+		delivered = ep_deliver_event(ep, epi, &pt, &events);
+		if (delivered < 0) {
+			if (!res)
+				res = delivered;
+			break;
+		}
+		res += delivered;
+	}
+
+	ep_ready_done(ep);
+	mutex_unlock(&ep->mtx);
+
+	return res;
+}
+
+static struct timespec64 *ep_timeout_to_timespec(struct timespec64 *to, long ms)
+{
+	struct timespec64 now;
+
+	if (ms < 0)
+		return NULL;
+
+	if (!ms) {
+		to->tv_sec = 0;
+		to->tv_nsec = 0;
+		return to;
+	}
+
+	to->tv_sec = ms / MSEC_PER_SEC;
+	to->tv_nsec = NSEC_PER_MSEC * (ms % MSEC_PER_SEC);
+
+	ktime_get_ts64(&now);
+	*to = timespec64_add_safe(now, *to);
+	return to;
+}
+
+/*
+ * autoremove_wake_function, but remove even on failure to wake up, because we
+ * know that default_wake_function/ttwu will only fail if the thread is already
+ * woken, and in that case the ep_poll loop will remove the entry anyways, not
+ * try to reuse it.
+ */
+static int ep_autoremove_wake_function(struct wait_queue_entry *wq_entry,
+				       unsigned int mode, int sync, void *key)
+{
+	int ret = default_wake_function(wq_entry, mode, sync, key);
+
+	/*
+	 * Pairs with list_empty_careful in ep_poll, and ensures future loop
+	 * iterations see the cause of this wakeup.
+	 */
+	list_del_init_careful(&wq_entry->entry);
+	return ret;
+}
+
+/**
+ * ep_poll - Retrieves ready events, and delivers them to the caller-supplied
+ *           event buffer.
+ *
+ * @ep: Pointer to the eventpoll context.
+ * @events: Pointer to the userspace buffer where the ready events should be
+ *          stored.
+ * @maxevents: Size (in terms of number of events) of the caller event buffer.
+ * @timeout: Maximum timeout for the ready events fetch operation, in
+ *           timespec. If the timeout is zero, the function will not block,
+ *           while if the @timeout ptr is NULL, the function will block
+ *           until at least one event has been retrieved (or an error
+ *           occurred).
+ *
+ * Return: the number of ready events which have been fetched, or an
+ *          error code, in case of error.
+ */
+static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
+		   int maxevents, struct timespec64 *timeout)
+{
+	int res, eavail, timed_out = 0;
+	u64 slack = 0;
+	wait_queue_entry_t wait;
+	ktime_t expires, *to = NULL;
+
+	lockdep_assert_irqs_enabled();
+
+	if (timeout && (timeout->tv_sec | timeout->tv_nsec)) {
+		slack = select_estimate_accuracy(timeout);
+		to = &expires;
+		*to = timespec64_to_ktime(*timeout);
+	} else if (timeout) {
+		/*
+		 * Avoid the unnecessary trip to the wait queue loop, if the
+		 * caller specified a non blocking operation.
+		 */
+		timed_out = 1;
+	}
+
+	/*
+	 * This call is racy: We may or may not see events that are being added
+	 * to the ready list (e.g., in IRQ callbacks). For cases with a non-zero
+	 * timeout, this thread will add itself to the wait queue and check the
+	 * ready list again, ordered against the producers by (B4)/(B5).  For
+	 * cases with a zero timeout, the user by definition should not care
+	 * and will have to recheck again.
+	 */
+	eavail = ep_events_available(ep);
+
+	while (1) {
+		if (eavail) {
+			/*
+			 * Try to transfer events to user space. In case we get
+			 * 0 events and there's still timeout left over, we go
+			 * trying again in search of more luck.
+			 */
+			res = ep_send_events(ep, events, maxevents);
+			if (res)
+				return res;
+		}
+
+		if (timed_out)
+			return 0;
+
+		eavail = ep_busy_loop(ep, timed_out);
+		if (eavail)
+			continue;
+
+		if (signal_pending(current))
+			return -EINTR;
+
+		/*
+		 * Internally init_wait() uses autoremove_wake_function(),
+		 * thus wait entry is removed from the wait queue on each
+		 * wakeup. Why it is important? In case of several waiters
+		 * each new wakeup will hit the next waiter, giving it the
+		 * chance to harvest new event. Otherwise wakeup can be
+		 * lost. This is also good performance-wise, because on
+		 * normal wakeup path no need to call __remove_wait_queue()
+		 * explicitly, thus ep->wq.lock is not taken again.
+		 *
+		 * In fact, we now use an even more aggressive function that
+		 * unconditionally removes, because we don't reuse the wait
+		 * entry between loop iterations. This lets us also avoid the
+		 * performance issue if a process is killed, causing all of its
+		 * threads to wake up without being removed normally.
+		 */
+		init_wait(&wait);
+		wait.func = ep_autoremove_wake_function;
+
+		/*
+		 * Add ourselves to ep->wq first, then re-check the ready
+		 * queues; producers do it the other way round (queue, then
+		 * look for waiters) without any lock of ours. The task state
+		 * is set before ep->wq.lock is dropped, so a waker that finds
+		 * the entry (it takes ep->wq.lock) also finds the task ready
+		 * to be woken.
+		 */
+		spin_lock_irq(&ep->wq.lock);
+		__add_wait_queue_exclusive(&ep->wq, &wait);
+		/*
+		 * (B4) set_current_state() implies smp_mb(): the entry
+		 * added above is visible before the loads of the ready
+		 * queues in ep_events_available() below. Pairs with (B5),
+		 * the fully ordered enqueue that precedes a producer's
+		 * waitqueue_active(&ep->wq), and with (B6), the smp_mb()
+		 * of wq_has_sleeper() in ep_ready_kick() after a consumer
+		 * moved or re-queued items: either they see this entry and
+		 * wake us, or we see their items and do not sleep.
+		 */
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock_irq(&ep->wq.lock);
+
+		eavail = ep_events_available(ep);
+		if (!eavail)
+			timed_out = !schedule_hrtimeout_range(to, slack,
+							      HRTIMER_MODE_ABS);
+		__set_current_state(TASK_RUNNING);
+
+		/*
+		 * We were woken up, thus go and try to harvest some events.
+		 * If timed out and still on the wait queue, recheck eavail
+		 * carefully under lock, below. If events were available
+		 * right away, we are still on the wait queue and leave it
+		 * below, too.
+		 */
+		eavail = 1;
+
+		if (!list_empty_careful(&wait.entry)) {
+			spin_lock_irq(&ep->wq.lock);
+			/*
+			 * If the thread timed out and is not on the wait queue,
+			 * it means that the thread was woken up after its
+			 * timeout expired before it could reacquire the lock.
+			 * Thus, when wait.entry is empty, it needs to harvest
+			 * events.
+			 */
+			if (timed_out)
+				eavail = list_empty(&wait.entry);
+			__remove_wait_queue(&ep->wq, &wait);
+			spin_unlock_irq(&ep->wq.lock);
+		}
+	}
+}
+
+/**
+ * ep_loop_check_proc - verify that adding an epoll file @ep inside another
+ *                      epoll file does not create closed loops, and
+ *                      determine the depth of the subtree starting at @ep
+ *
+ * @ep: the &struct eventpoll to be currently checked.
+ * @depth: Current depth of the path being checked.
+ *
+ * Return: depth of the subtree, or a value bigger than EP_MAX_NESTS if we found
+ * a loop or went too deep.
+ */
+static int ep_loop_check_proc(struct eventpoll *ep, int depth)
+{
+	int result = 0;
+	struct rb_node *rbp;
+	struct epitem *epi;
+
+	if (ep->gen == loop_check_gen)
+		return ep->loop_check_depth;
+
+	mutex_lock_nested(&ep->mtx, depth + 1);
+	ep->gen = loop_check_gen;
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		epi = rb_entry(rbp, struct epitem, rbn);
+		if (unlikely(is_file_epoll(epi->ffd.file))) {
+			struct eventpoll *ep_tovisit;
+			ep_tovisit = epi->ffd.file->private_data;
+			if (ep_tovisit == inserting_into || depth > EP_MAX_NESTS)
+				result = EP_MAX_NESTS+1;
+			else
+				result = max(result, ep_loop_check_proc(ep_tovisit, depth + 1) + 1);
+			if (result > EP_MAX_NESTS)
+				break;
+		} else {
+			/*
+			 * If we've reached a file that is not associated with
+			 * an ep, then we need to check if the newly added
+			 * links are going to add too many wakeup paths. We do
+			 * this by adding it to the tfile_check_list, if it's
+			 * not already there, and calling reverse_path_check()
+			 * during ep_insert().
+			 */
+			list_file(epi->ffd.file);
+		}
+	}
+	ep->loop_check_depth = result;
+	mutex_unlock(&ep->mtx);
+
+	return result;
+}
+
+/**
+ * ep_get_upwards_depth_proc - determine depth of @ep when traversed upwards
+ */
+static int ep_get_upwards_depth_proc(struct eventpoll *ep, int depth)
+{
+	int result = 0;
+	struct epitem *epi;
+
+	if (ep->gen == loop_check_gen)
+		return ep->loop_check_depth;
+	hlist_for_each_entry_rcu(epi, &ep->refs, fllink)
+		result = max(result, ep_get_upwards_depth_proc(epi->ep, depth + 1) + 1);
+	ep->gen = loop_check_gen;
+	ep->loop_check_depth = result;
+	return result;
+}
+
+/**
+ * ep_loop_check - Performs a check to verify that adding an epoll file (@to)
+ *                 into another epoll file (represented by @ep) does not create
+ *                 closed loops or too deep chains.
+ *
+ * @ep: Pointer to the epoll we are inserting into.
+ * @to: Pointer to the epoll to be inserted.
+ *
+ * Return: %zero if adding the epoll @to inside the epoll @from
+ * does not violate the constraints, or %-1 otherwise.
+ */
+static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
+{
+	int depth, upwards_depth;
+
+	inserting_into = ep;
+	/*
+	 * Check how deep down we can get from @to, and whether it is possible
+	 * to loop up to @ep.
+	 */
+	depth = ep_loop_check_proc(to, 0);
+	if (depth > EP_MAX_NESTS)
+		return -1;
+	/* Check how far up we can go from @ep. */
+	rcu_read_lock();
+	upwards_depth = ep_get_upwards_depth_proc(ep, 0);
+	rcu_read_unlock();
+
+	return (depth+1+upwards_depth > EP_MAX_NESTS) ? -1 : 0;
+}
+
+static void clear_tfile_check_list(void)
+{
+	rcu_read_lock();
+	while (tfile_check_list != EP_UNACTIVE_PTR) {
+		struct epitems_head *head = tfile_check_list;
+		tfile_check_list = head->next;
+		unlist_file(head);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Open an eventpoll file descriptor.
+ */
+static int do_epoll_create(int flags)
+{
+	int error, fd;
+	struct eventpoll *ep = NULL;
+	struct file *file;
+
+	/* Check the EPOLL_* constant for consistency.  */
+	BUILD_BUG_ON(EPOLL_CLOEXEC != O_CLOEXEC);
+
+	if (flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	/*
+	 * Create the internal data structure ("struct eventpoll").
+	 */
+	error = ep_alloc(&ep);
+	if (error < 0)
+		return error;
+	/*
+	 * Creates all the items needed to setup an eventpoll file. That is,
+	 * a file structure and a free file descriptor.
+	 */
+	fd = get_unused_fd_flags(O_RDWR | (flags & O_CLOEXEC));
+	if (fd < 0) {
+		error = fd;
+		goto out_free_ep;
+	}
+	file = anon_inode_getfile("[eventpoll]", &eventpoll_fops, ep,
+				 O_RDWR | (flags & O_CLOEXEC));
+	if (IS_ERR(file)) {
+		error = PTR_ERR(file);
+		goto out_free_fd;
+	}
+	ep->file = file;
+	fd_install(fd, file);
+	return fd;
+
+out_free_fd:
+	put_unused_fd(fd);
+out_free_ep:
+	ep_clear_and_put(ep);
+	return error;
+}
+
+SYSCALL_DEFINE1(epoll_create1, int, flags)
+{
+	return do_epoll_create(flags);
+}
+
+SYSCALL_DEFINE1(epoll_create, int, size)
+{
+	if (size <= 0)
+		return -EINVAL;
+
+	return do_epoll_create(0);
+}
+
+#ifdef CONFIG_PM_SLEEP
+static inline void ep_take_care_of_epollwakeup(struct epoll_event *epev)
+{
+	if ((epev->events & EPOLLWAKEUP) && !capable(CAP_BLOCK_SUSPEND))
+		epev->events &= ~EPOLLWAKEUP;
+}
+#else
+static inline void ep_take_care_of_epollwakeup(struct epoll_event *epev)
+{
+	epev->events &= ~EPOLLWAKEUP;
+}
+#endif
+
+static inline int epoll_mutex_lock(struct mutex *mutex, int depth,
+				   bool nonblock)
+{
+	if (!nonblock) {
+		mutex_lock_nested(mutex, depth);
+		return 0;
+	}
+	if (mutex_trylock(mutex))
+		return 0;
+	return -EAGAIN;
+}
+
+int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
+		 bool nonblock)
+{
+	int error;
+	int full_check = 0;
+	struct eventpoll *ep;
+	struct epitem *epi;
+	struct eventpoll *tep = NULL;
+
+	CLASS(fd, f)(epfd);
+	if (fd_empty(f))
+		return -EBADF;
+
+	/* Get the "struct file *" for the target file */
+	CLASS(fd, tf)(fd);
+	if (fd_empty(tf))
+		return -EBADF;
+
+	/* The target file descriptor must support poll */
+	if (!file_can_poll(fd_file(tf)))
+		return -EPERM;
+
+	/* Check if EPOLLWAKEUP is allowed */
+	if (ep_op_has_event(op))
+		ep_take_care_of_epollwakeup(epds);
+
+	/*
+	 * We have to check that the file structure underneath the file descriptor
+	 * the user passed to us _is_ an eventpoll file. And also we do not permit
+	 * adding an epoll file descriptor inside itself.
+	 */
+	error = -EINVAL;
+	if (fd_file(f) == fd_file(tf) || !is_file_epoll(fd_file(f)))
+		goto error_tgt_fput;
+
+	/*
+	 * epoll adds to the wakeup queue at EPOLL_CTL_ADD time only,
+	 * so EPOLLEXCLUSIVE is not allowed for a EPOLL_CTL_MOD operation.
+	 * Also, we do not currently supported nested exclusive wakeups.
+	 */
+	if (ep_op_has_event(op) && (epds->events & EPOLLEXCLUSIVE)) {
+		if (op == EPOLL_CTL_MOD)
+			goto error_tgt_fput;
+		if (op == EPOLL_CTL_ADD && (is_file_epoll(fd_file(tf)) ||
+				(epds->events & ~EPOLLEXCLUSIVE_OK_BITS)))
+			goto error_tgt_fput;
+	}
+
+	/*
+	 * At this point it is safe to assume that the "private_data" contains
+	 * our own data structure.
+	 */
+	ep = fd_file(f)->private_data;
+
+	/*
+	 * When we insert an epoll file descriptor inside another epoll file
+	 * descriptor, there is the chance of creating closed loops, which are
+	 * better be handled here, than in more critical paths. While we are
+	 * checking for loops we also determine the list of files reachable
+	 * and hang them on the tfile_check_list, so we can check that we
+	 * haven't created too many possible wakeup paths.
+	 *
+	 * We do not need to take the global 'epumutex' on EPOLL_CTL_ADD when
+	 * the epoll file descriptor is attaching directly to a wakeup source,
+	 * unless the epoll file descriptor is nested. The purpose of taking the
+	 * 'epnested_mutex' on add is to prevent complex toplogies such as loops and
+	 * deep wakeup paths from forming in parallel through multiple
+	 * EPOLL_CTL_ADD operations.
+	 */
+	error = epoll_mutex_lock(&ep->mtx, 0, nonblock);
+	if (error)
+		goto error_tgt_fput;
+	if (op == EPOLL_CTL_ADD) {
+		if (READ_ONCE(fd_file(f)->f_ep) || ep->gen == loop_check_gen ||
+		    is_file_epoll(fd_file(tf))) {
+			mutex_unlock(&ep->mtx);
+			error = epoll_mutex_lock(&epnested_mutex, 0, nonblock);
+			if (error)
+				goto error_tgt_fput;
+			loop_check_gen++;
+			full_check = 1;
+			if (is_file_epoll(fd_file(tf))) {
+				tep = fd_file(tf)->private_data;
+				error = -ELOOP;
+				if (ep_loop_check(ep, tep) != 0)
+					goto error_tgt_fput;
+			}
+			error = epoll_mutex_lock(&ep->mtx, 0, nonblock);
+			if (error)
+				goto error_tgt_fput;
+		}
+	}
+
+	/*
+	 * Try to lookup the file inside our RB tree. Since we grabbed "mtx"
+	 * above, we can be sure to be able to use the item looked up by
+	 * ep_find() till we release the mutex.
+	 */
+	epi = ep_find(ep, fd_file(tf), fd);
+
+	error = -EINVAL;
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (!epi) {
+			epds->events |= EPOLLERR | EPOLLHUP;
+			error = ep_insert(ep, epds, fd_file(tf), fd, full_check);
+		} else
+			error = -EEXIST;
+		break;
+	case EPOLL_CTL_DEL:
+		if (epi) {
+			/*
+			 * The eventpoll itself is still alive: the refcount
+			 * can't go to zero here.
+			 */
+			ep_remove(ep, epi);
+			error = 0;
+		} else {
+			error = -ENOENT;
+		}
+		break;
+	case EPOLL_CTL_MOD:
+		if (epi) {
+			if (!(epi->event.events & EPOLLEXCLUSIVE)) {
+				epds->events |= EPOLLERR | EPOLLHUP;
+				error = ep_modify(ep, epi, epds);
+			}
+		} else
+			error = -ENOENT;
+		break;
+	}
+	mutex_unlock(&ep->mtx);
+
+error_tgt_fput:
+	if (full_check) {
+		clear_tfile_check_list();
+		loop_check_gen++;
+		mutex_unlock(&epnested_mutex);
+	}
+	return error;
+}
+
+/*
+ * The following function implements the controller interface for
+ * the eventpoll file that enables the insertion/removal/change of
+ * file descriptors inside the interest set.
+ */
+SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd,
+		struct epoll_event __user *, event)
+{
+	struct epoll_event epds;
+
+	if (ep_op_has_event(op) &&
+	    copy_from_user(&epds, event, sizeof(struct epoll_event)))
+		return -EFAULT;
+
+	return do_epoll_ctl(epfd, op, fd, &epds, false);
+}
+
+/*
+ * Implement the event wait interface for the eventpoll file. It is the kernel
+ * part of the user space epoll_wait(2).
+ */
+static int do_epoll_wait(int epfd, struct epoll_event __user *events,
+			 int maxevents, struct timespec64 *to)
+{
+	int error;
+	struct fd f;
+	struct eventpoll *ep;
+
+	/* The maximum number of event must be greater than zero */
+	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
+		return -EINVAL;
+
+	/* Verify that the area passed by the user is writeable */
+	if (!access_ok(events, maxevents * sizeof(struct epoll_event)))
+		return -EFAULT;
+
+	/* Get the "struct file *" for the eventpoll file */
+	f = fdget(epfd);
+	if (!fd_file(f))
+		return -EBADF;
+
+	/*
+	 * We have to check that the file structure underneath the fd
+	 * the user passed to us _is_ an eventpoll file.
+	 */
+	error = -EINVAL;
+	if (!is_file_epoll(fd_file(f)))
+		goto error_fput;
+
+	/*
+	 * At this point it is safe to assume that the "private_data" contains
+	 * our own data structure.
+	 */
+	ep = fd_file(f)->private_data;
+
+	/* Time to fish for events ... */
+	error = ep_poll(ep, events, maxevents, to);
+
+error_fput:
+	fdput(f);
+	return error;
+}
+
+SYSCALL_DEFINE4(epoll_wait, int, epfd, struct epoll_event __user *, events,
+		int, maxevents, int, timeout)
+{
+	struct timespec64 to;
+
+	return do_epoll_wait(epfd, events, maxevents,
+			     ep_timeout_to_timespec(&to, timeout));
+}
+
+/*
+ * Implement the event wait interface for the eventpoll file. It is the kernel
+ * part of the user space epoll_pwait(2).
+ */
+static int do_epoll_pwait(int epfd, struct epoll_event __user *events,
+			  int maxevents, struct timespec64 *to,
+			  const sigset_t __user *sigmask, size_t sigsetsize)
+{
+	int error;
+
+	/*
+	 * If the caller wants a certain signal mask to be set during the wait,
+	 * we apply it here.
+	 */
+	error = set_user_sigmask(sigmask, sigsetsize);
+	if (error)
+		return error;
+
+	error = do_epoll_wait(epfd, events, maxevents, to);
+
+	restore_saved_sigmask_unless(error == -EINTR);
+
+	return error;
+}
+
+SYSCALL_DEFINE6(epoll_pwait, int, epfd, struct epoll_event __user *, events,
+		int, maxevents, int, timeout, const sigset_t __user *, sigmask,
+		size_t, sigsetsize)
+{
+	struct timespec64 to;
+
+	return do_epoll_pwait(epfd, events, maxevents,
+			      ep_timeout_to_timespec(&to, timeout),
+			      sigmask, sigsetsize);
+}
+
+SYSCALL_DEFINE6(epoll_pwait2, int, epfd, struct epoll_event __user *, events,
+		int, maxevents, const struct __kernel_timespec __user *, timeout,
+		const sigset_t __user *, sigmask, size_t, sigsetsize)
+{
+	struct timespec64 ts, *to = NULL;
+
+	if (timeout) {
+		if (get_timespec64(&ts, timeout))
+			return -EFAULT;
+		to = &ts;
+		if (poll_select_set_timeout(to, ts.tv_sec, ts.tv_nsec))
+			return -EINVAL;
+	}
+
+	return do_epoll_pwait(epfd, events, maxevents, to,
+			      sigmask, sigsetsize);
+}
+
+#ifdef CONFIG_COMPAT
+static int do_compat_epoll_pwait(int epfd, struct epoll_event __user *events,
+				 int maxevents, struct timespec64 *timeout,
+				 const compat_sigset_t __user *sigmask,
+				 compat_size_t sigsetsize)
+{
+	long err;
+
+	/*
+	 * If the caller wants a certain signal mask to be set during the wait,
+	 * we apply it here.
+	 */
+	err = set_compat_user_sigmask(sigmask, sigsetsize);
+	if (err)
+		return err;
+
+	err = do_epoll_wait(epfd, events, maxevents, timeout);
+
+	restore_saved_sigmask_unless(err == -EINTR);
+
+	return err;
+}
+
+COMPAT_SYSCALL_DEFINE6(epoll_pwait, int, epfd,
+		       struct epoll_event __user *, events,
+		       int, maxevents, int, timeout,
+		       const compat_sigset_t __user *, sigmask,
+		       compat_size_t, sigsetsize)
+{
+	struct timespec64 to;
+
+	return do_compat_epoll_pwait(epfd, events, maxevents,
+				     ep_timeout_to_timespec(&to, timeout),
+				     sigmask, sigsetsize);
+}
+
+COMPAT_SYSCALL_DEFINE6(epoll_pwait2, int, epfd,
+		       struct epoll_event __user *, events,
+		       int, maxevents,
+		       const struct __kernel_timespec __user *, timeout,
+		       const compat_sigset_t __user *, sigmask,
+		       compat_size_t, sigsetsize)
+{
+	struct timespec64 ts, *to = NULL;
+
+	if (timeout) {
+		if (get_timespec64(&ts, timeout))
+			return -EFAULT;
+		to = &ts;
+		if (poll_select_set_timeout(to, ts.tv_sec, ts.tv_nsec))
+			return -EINVAL;
+	}
+
+	return do_compat_epoll_pwait(epfd, events, maxevents, to,
+				     sigmask, sigsetsize);
+}
+
+#endif
+
+static int __init eventpoll_init(void)
+{
+	struct sysinfo si;
+
+	si_meminfo(&si);
+	/*
+	 * Allows top 4% of lomem to be allocated for epoll watches (per user).
+	 */
+	max_user_watches = (((si.totalram - si.totalhigh) / 25) << PAGE_SHIFT) /
+		EP_ITEM_COST;
+	BUG_ON(max_user_watches < 0);
+
+	/*
+	 * We can have many thousands of epitems, so prevent this from
+	 * using an extra cache line on 64-bit (and smaller) CPUs
+	 */
+	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct epitem) > 128);
+	/*
+	 * The lockless ready list must not grow struct epitem: it was 120
+	 * bytes on 64-bit with the spinlock-protected rdllist and ovflist.
+	 */
+	BUILD_BUG_ON(sizeof(void *) == 8 && sizeof(struct epitem) > 120);
+
+	/* Allocates slab cache used to allocate "struct epitem" items */
+	epi_cache = kmem_cache_create("eventpoll_epi", sizeof(struct epitem),
+			0, SLAB_HWCACHE_ALIGN|SLAB_PANIC|SLAB_ACCOUNT, NULL);
+
+	/* Allocates slab cache used to allocate "struct eppoll_entry" */
+	pwq_cache = kmem_cache_create("eventpoll_pwq",
+		sizeof(struct eppoll_entry), 0, SLAB_PANIC|SLAB_ACCOUNT, NULL);
+	epoll_sysctls_init();
+
+	ephead_cache = kmem_cache_create("ep_head",
+		sizeof(struct epitems_head), 0, SLAB_PANIC|SLAB_ACCOUNT, NULL);
+
+	return 0;
+}
+fs_initcall(eventpoll_init);

@@ -1,0 +1,22 @@
+#!/bin/sh
+# properties.sh: what the series promises about fs/eventpoll.c that a grep
+# can show. Prints "ok"/"not ok" per property; exits non-zero on a failure.
+set -u
+f=$(dirname "$0")/../../fs/eventpoll.c
+n=0 bad=0
+prop() {
+	n=$((n + 1))
+	if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; bad=1; fi
+}
+callback=$(awk '/^static int ep_poll_callback\(/,/^}/' "$f")
+prop "ep_poll_callback() exists" '[ -n "$callback" ]'
+prop "ep_poll_callback() takes no lock" \
+	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock"'
+prop "ep_poll_callback() claims the item with one cmpxchg" \
+	'printf "%s\n" "$callback" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg(&epi->state" "$f"'
+prop "no ep->lock, ovflist or seqcount left (outside comments)" \
+	'! grep -nE "ep->lock|ovflist|seqcount" "$f" | grep -vE "^[0-9]+:[[:space:]]*(\*|/\*)"'
+# The kernel build enforces this; the grep shows the assertion is there.
+prop "struct epitem stays within 120 bytes (build-time assertion)" \
+	'grep -q "BUILD_BUG_ON(sizeof(void \*) == 8 && sizeof(struct epitem) > 120)" "$f"'
+exit $bad
