@@ -30,7 +30,7 @@ check:
 	@$(H)/check.sh
 
 model:
-	@$(H)/model/run.sh
+	@$(H)/deps.sh && $(H)/model/run.sh
 
 bench:
 	@$(H)/bench/run.sh

@@ -11,7 +11,7 @@ DEPS="gcc:gcc make:make flex:flex bison:bison bc:bc perl:perl
 cpio:cpio qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static
 ccache:ccache git:git xz:xz-utils dpkg-deb:dpkg timeout:coreutils
 /usr/lib/x86_64-linux-gnu/libc.a:libc6-dev pahole:dwarves
-/usr/include/x86_64-linux-gnu/urcu/wfcqueue.h:liburcu-dev
+/usr/include/x86_64-linux-gnu/urcu/wfcqueue.h:liburcu-dev spin:spin
 ${EPW_DEPS_EXTRA:-}"
 
 missing=

@@ -24,11 +24,18 @@ counts() {
 banner() { printf '\n==== %s\n' "$*"; }
 
 mkdir -p "$BUILD"
+"$HARNESS/deps.sh" || exit 1
 banner "wfcqueue in userspace: stress, TSan, differential against liburcu"
 make -s -C "$HARNESS/wfcq" check 2>&1 | tee "$BUILD/wfcq-user.log"
 tally "wfcqueue userspace tests" "$(grep -c '^ok ' "$BUILD/wfcq-user.log")" \
 	"$(grep -c '^not ok ' "$BUILD/wfcq-user.log")"
 grep -q '^ok ' "$BUILD/wfcq-user.log" || tally "wfcqueue userspace tests ran" 0 1
+
+banner "Spin model of the ready-list protocol"
+"$HARNESS/model/run.sh" 2>&1 | tee "$BUILD/model.log"
+tally "Spin model checks" "$(grep -c '^ok ' "$BUILD/model.log")" \
+	"$(grep -c '^not ok ' "$BUILD/model.log")"
+grep -q '^ok ' "$BUILD/model.log" || tally "Spin model ran" 0 1
 
 banner "patched kernel: build, boot, epoll selftests and KUnit"
 rm -f "$BUILD/patched/guest.counts"
