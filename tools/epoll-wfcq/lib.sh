@@ -12,6 +12,8 @@ IDENT_NAME=epoll-wfcq
 IDENT_EMAIL=epoll-wfcq@example.org
 
 export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+# Hash paths relative to the clone, so that another clone hits the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$TOP} CCACHE_NOHASHDIR=1
 
 STAGE_T0=$(date +%s)
 

@@ -21,7 +21,7 @@ for m in "$HARNESS"/mutants/*.patch; do
 	tests=$("$HARNESS/selftests.sh" "$src" "$out" "$scale") || exit 1
 	# shellcheck disable=SC2086
 	"$HARNESS/initramfs.sh" "$out/initramfs.cpio" $tests || exit 1
-	TIMEOUT=${TIMEOUT:-900} "$HARNESS/boot.sh" "$out/arch/x86/boot/bzImage" \
+	TIMEOUT=${TIMEOUT:-300} "$HARNESS/boot.sh" "$out/arch/x86/boot/bzImage" \
 		"$out/initramfs.cpio" "$out/$name" "${EPW_TEST_ENV:-}" >"$out/$name.boot" 2>&1
 	# shellcheck disable=SC2046
 	"$HARNESS/results.sh" "$out/$name" $(for t in $tests; do basename "$t"; done) \
