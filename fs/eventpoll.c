@@ -117,6 +117,8 @@
  *                      under ep->mtx
  *   txl_head/txl_tail - ep->mtx; read locklessly by
  *                      ep_events_available()
+ *   harvest_seq      - ep->mtx for writes; read locklessly by
+ *                      ep_events_available(), see (S1)/(S2)
  *   wq, poll_wait    - their own wait-queue locks
  *   refs             - file->f_lock for adds; ep->mtx for removes;
  *                      RCU for readers (hlist_del_rcu + kfree_rcu(ep))
@@ -193,12 +195,18 @@
  * for a re-poll that will see the new event (see (B1)/(B2)). No lock of
  * the eventpoll is ever taken by ep_poll_callback().
  *
- * A consumer that splices makes rdq look empty a moment before txl looks
- * non-empty, so a lockless ep_events_available() can see both empty
- * while items exist. Every consumer therefore ends with ep_ready_kick():
- * if anything is queued and ep->wq has a sleeper, wake one (this also
- * keeps the base's behaviour of waking another waiter after a harvest
- * that left level-triggered items or leftovers behind).
+ * While a consumer moves items (a splice empties rdq a moment before it
+ * fills txl; a taken item is on no queue until it is delivered or
+ * re-queued), the queues alone can look empty although an item is on its
+ * way back. Consumers therefore bracket that work with ep_harvest_begin()
+ * and ep_harvest_end(), which make ep->harvest_seq odd in between, and
+ * the lockless ep_events_available() reports events while it is odd or
+ * when it changed under its look, as the base did during a scan. A
+ * caller that sees that goes on to wait for ep->mtx rather than return
+ * empty-handed or sleep. Every consumer also ends with ep_ready_kick():
+ * if anything is queued and ep->wq has a sleeper, wake one (the base's
+ * wakeup of another waiter after a harvest that left level-triggered
+ * items or leftovers behind).
  *
  *
  * Memory ordering
@@ -221,6 +229,10 @@
  *   (B7) __ep_eventpoll_poll(): smp_mb() after poll_wait() and before
  *        looking at the queues.
  *   (C1) ep_claim(): try_cmpxchg(), fully ordered when it succeeds.
+ *   (S1) ep_harvest_begin(): smp_wmb() between the odd harvest_seq and
+ *        the consumer's splice and dequeues.
+ *   (S2) ep_harvest_end(): smp_wmb() between the consumer's re-queues
+ *        and the even harvest_seq.
  *
  * Pairings:
  *
@@ -253,12 +265,16 @@
  *     producer's waitqueue_active() sees the waiter, or the waiter's
  *     re-check sees the non-empty rdq (wfcq_empty() reads rdq_tail,
  *     which the xchg() itself changes).
- *   (B4)/(B6) - sleeping against a consumer's splice or re-queue: either
- *     the consumer sees the sleeper and wakes it, or the sleeper sees
- *     the items.
+ *   (B4)/(B6) - sleeping against a consumer's re-queues and leftovers:
+ *     either the consumer sees the sleeper and wakes it, or the sleeper
+ *     sees the items.
  *   (B7)/(B5) - poll(2) or a parent epoll registering on ep->poll_wait
  *     against a new event: either the producer sees the poll_wait entry
  *     and wakes it, or the poller's scan under ep->mtx finds the item.
+ *   (S1)/(S2) - with the two smp_rmb() of ep_events_available(), the
+ *     seqcount read pattern: a reader that sees a queue emptied by a
+ *     harvest sees that harvest's odd harvest_seq, and a reader that
+ *     sees the even value ending a harvest sees its re-queues.
  *
  * Removal: after ep_unregister_pollwait() no callback for the item can
  * be running or start. remove_wait_queue() takes the watched head's
@@ -468,6 +484,15 @@ struct eventpoll {
 	 */
 	struct wfcq_head txl_head;
 	struct wfcq_tail txl_tail;
+
+	/*
+	 * Odd while a consumer, under ep->mtx, has ready items in transit
+	 * (spliced, taken, being re-polled or re-queued); bumped only by
+	 * ep_harvest_begin()/ep_harvest_end(). Lets the lockless
+	 * ep_events_available() count items in transit as available.
+	 * Producers never touch it.
+	 */
+	unsigned int harvest_seq;
 
 	/* RB tree root used to store monitored fd structs */
 	struct rb_root_cached rbr;
@@ -706,18 +731,36 @@ static inline void ep_enqueue(struct eventpoll *ep, struct epitem *epi)
  *
  * @ep: Pointer to the eventpoll context.
  *
- * A lockless snapshot of both ready queues. It can miss items that a
- * consumer is moving from rdq to txl (a splice empties rdq just before
- * it fills txl); that consumer calls ep_ready_kick() before it drops
- * ep->mtx, which wakes a waiter that slept on such a snapshot.
+ * A lockless look at both ready queues and at ep->harvest_seq. Items that
+ * a consumer has in transit (a splice empties rdq just before it fills
+ * txl, and a taken item is on no queue until it is re-queued) count as
+ * available, as the base's scan state did: a caller that sees them goes
+ * on to ep_send_events() and waits on ep->mtx for the consumer, instead
+ * of returning or sleeping while an item it could get is being moved.
  *
  * Return: a value different than %zero if ready events are available,
  *          or %zero otherwise.
  */
 static inline int ep_events_available(struct eventpoll *ep)
 {
-	return !wfcq_empty(&ep->rdq_head, &ep->rdq_tail) ||
-	       !wfcq_empty(&ep->txl_head, &ep->txl_tail);
+	unsigned int seq = READ_ONCE(ep->harvest_seq);
+	int avail;
+
+	/*
+	 * (S2) Pairs with the smp_wmb() in ep_harvest_end(): having read
+	 * the even value that ends a harvest, see the queues as that
+	 * harvest left them (re-queued and undelivered items).
+	 */
+	smp_rmb();
+	avail = (seq & 1) || !wfcq_empty(&ep->rdq_head, &ep->rdq_tail) ||
+		!wfcq_empty(&ep->txl_head, &ep->txl_tail);
+	/*
+	 * (S1) Pairs with the smp_wmb() in ep_harvest_begin(): if the loads
+	 * above saw a splice or a dequeue of a harvest that began after
+	 * the first load of harvest_seq, this load sees its odd value.
+	 */
+	smp_rmb();
+	return avail || READ_ONCE(ep->harvest_seq) != seq;
 }
 
 #ifdef CONFIG_NET_RX_BUSY_POLL
@@ -1055,6 +1098,36 @@ static void ep_pm_hand_over(struct eventpoll *ep, struct epitem *epi)
  * requires for rdq and the only user of txl.
  */
 
+/*
+ * Bracket every stretch of consumer work that moves ready items out of
+ * sight of a lockless reader (see ep_events_available()): harvest_seq is
+ * odd in between. Only consumers write it, under ep->mtx.
+ */
+static void ep_harvest_begin(struct eventpoll *ep)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
+	/*
+	 * (S1) The odd value is visible before the splice or dequeue that
+	 * follows; pairs with the second smp_rmb() in ep_events_available().
+	 */
+	smp_wmb(); /* (S1) */
+}
+
+static void ep_harvest_end(struct eventpoll *ep)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	/*
+	 * (S2) Re-queued and undelivered items are visible on rdq/txl
+	 * before the even value; pairs with the first smp_rmb() in
+	 * ep_events_available().
+	 */
+	smp_wmb(); /* (S2) */
+	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
+}
+
 /* Move everything queued on rdq so far to the tail of txl, in order. */
 static void ep_ready_splice(struct eventpoll *ep)
 {
@@ -1178,11 +1251,9 @@ static void ep_ready_add(struct eventpoll *ep, struct epitem *epi)
 
 /*
  * Wake one epoll_wait() sleeper if anything is queued. Called by every
- * consumer that spliced, re-queued or put back items, before it drops
- * ep->mtx: a splice briefly shows both queues empty to a lockless
- * ep_events_available(), and a level-triggered re-queue or an
- * undelivered leftover must reach another waiter (the base woke one at
- * the end of each scan, too).
+ * consumer after ep_harvest_end(), before it drops ep->mtx: a
+ * level-triggered re-queue or an undelivered leftover must reach another
+ * waiter (the base woke one at the end of each scan, too).
  */
 static void ep_ready_kick(struct eventpoll *ep)
 {
@@ -1199,8 +1270,7 @@ static void ep_ready_kick(struct eventpoll *ep)
 /* End of a harvest by ep_send_events() or __ep_eventpoll_poll(). */
 static void ep_ready_done(struct eventpoll *ep)
 {
-	lockdep_assert_held(&ep->mtx);
-
+	ep_harvest_end(ep);
 	__pm_relax(ep->ws);
 	ep_ready_kick(ep);
 }
@@ -1228,6 +1298,7 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 	if (READ_ONCE(epi->state) != EP_STATE_QUEUED)
 		return;
 
+	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
 
 	__wfcq_for_each(&ep->txl_head, &ep->txl_tail, node) {
@@ -1235,8 +1306,10 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 			break;
 		prev = node;
 	}
-	if (WARN_ON_ONCE(!node))
+	if (WARN_ON_ONCE(!node)) {
+		ep_harvest_end(ep);
 		return;
+	}
 
 	if (!prev) {
 		__wfcq_dequeue(&ep->txl_head, &ep->txl_tail);
@@ -1258,6 +1331,7 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 	/* Release: pairs with (C1), as in ep_ready_take() */
 	smp_store_release(&epi->state, EP_STATE_IDLE);
 
+	ep_harvest_end(ep);
 	ep_ready_kick(ep);
 }
 
@@ -1527,6 +1601,7 @@ static __poll_t __ep_eventpoll_poll(struct file *file, poll_table *wait, int dep
 	 * the ready list.
 	 */
 	mutex_lock_nested(&ep->mtx, depth);
+	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
 	while ((epi = ep_ready_take(ep))) {
 		if (ep_item_poll(epi, &pt, depth + 1)) {
@@ -2402,6 +2477,7 @@ static int ep_send_events(struct eventpoll *ep,
 	 * (including our own level-triggered re-queues) land on rdq and
 	 * wait for the next call, so one call does bounded work.
 	 */
+	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
 
 	while (res < maxevents) {
@@ -2563,23 +2639,34 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 		 * is set before ep->wq.lock is dropped, so a waker that finds
 		 * the entry (it takes ep->wq.lock) also finds the task ready
 		 * to be woken.
+		 *
+		 * Look once before queueing, too: a waiter that sits on
+		 * ep->wq but does not go to sleep can take an exclusive
+		 * wakeup meant for one that does. That costs no event (the
+		 * taker harvests, and ep_ready_kick() passes leftovers on),
+		 * but it turns parallel wakeups into a chain.
 		 */
 		spin_lock_irq(&ep->wq.lock);
-		__add_wait_queue_exclusive(&ep->wq, &wait);
-		/*
-		 * (B4) set_current_state() implies smp_mb(): the entry
-		 * added above is visible before the loads of the ready
-		 * queues in ep_events_available() below. Pairs with (B5),
-		 * the fully ordered enqueue that precedes a producer's
-		 * waitqueue_active(&ep->wq), and with (B6), the smp_mb()
-		 * of wq_has_sleeper() in ep_ready_kick() after a consumer
-		 * moved or re-queued items: either they see this entry and
-		 * wake us, or we see their items and do not sleep.
-		 */
-		set_current_state(TASK_INTERRUPTIBLE);
+		eavail = ep_events_available(ep);
+		if (!eavail) {
+			__add_wait_queue_exclusive(&ep->wq, &wait);
+			/*
+			 * (B4) set_current_state() implies smp_mb(): the
+			 * entry added above is visible before the loads of
+			 * the ready queues in ep_events_available() below.
+			 * Pairs with (B5), the fully ordered enqueue that
+			 * precedes a producer's waitqueue_active(&ep->wq),
+			 * and with (B6), the smp_mb() of wq_has_sleeper() in
+			 * ep_ready_kick() after a consumer moved or
+			 * re-queued items: either they see this entry and
+			 * wake us, or we see their items and do not sleep.
+			 */
+			set_current_state(TASK_INTERRUPTIBLE);
+		}
 		spin_unlock_irq(&ep->wq.lock);
 
-		eavail = ep_events_available(ep);
+		if (!eavail)
+			eavail = ep_events_available(ep);
 		if (!eavail)
 			timed_out = !schedule_hrtimeout_range(to, slack,
 							      HRTIMER_MODE_ABS);
@@ -2588,9 +2675,9 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 		/*
 		 * We were woken up, thus go and try to harvest some events.
 		 * If timed out and still on the wait queue, recheck eavail
-		 * carefully under lock, below. If events were available
-		 * right away, we are still on the wait queue and leave it
-		 * below, too.
+		 * carefully under lock, below. If the re-check after
+		 * queueing found events, we are still on the wait queue and
+		 * leave it below, too.
 		 */
 		eavail = 1;
 
