@@ -48,15 +48,22 @@ checkpatch() {
 # the touched files, without line numbers so that base and patched compare.
 findings() {
 	name=$1 s=$2; shift 2
+	# New files have no base object: the base is built without them.
 	o=$(for f in $files; do [ -f "$s/$f" ] && echo "${f%.c}.o"; done)
 	# shellcheck disable=SC2086
-	make -C "$s" O="$dir/$name" -j"$(nproc)" CC="ccache gcc" W=1 "$@" $o 2>&1 |
-		grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' | sed -E 's/:[0-9]+:[-0-9]*:? / /' | sort -u
+	make -C "$s" O="$dir/$name" -j"$(nproc)" CC="ccache gcc" W=1 "$@" $o \
+		>"$dir/$name.make.log" 2>&1 || {
+		echo "make $* failed in $s; see $dir/$name.make.log:" >&2
+		tail -n 20 "$dir/$name.make.log" >&2
+		return 1
+	}
+	grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' "$dir/$name.make.log" |
+		sed -E 's/:[0-9]+:[-0-9]*:? / /' | sort -u
 }
 compare() { # compare WHAT MAKE-ARGS...: the series must add no finding
 	what=$1; shift
-	findings base "$BUILD/src-base" "$@" >"$dir/$what.base"
-	findings patched "$src" "$@" >"$dir/$what.patched"
+	findings base "$BUILD/src-base" "$@" >"$dir/$what.base" || return 1
+	findings patched "$src" "$@" >"$dir/$what.patched" || return 1
 	new=$(comm -13 "$dir/$what.base" "$dir/$what.patched")
 	echo "$what: $(wc -l <"$dir/$what.base") findings on the base, $(wc -l <"$dir/$what.patched") with the series"
 	[ -z "$new" ] || { echo "new with the series:"; printf '%s\n' "$new"; return 1; }
@@ -82,7 +89,9 @@ bisect() {
 
 say "preparing base and patched trees"
 prepare >"$dir/prepare.log" 2>&1 || { cat "$dir/prepare.log"; die "cannot prepare the trees"; }
-files=$(git -C "$src" diff --name-only base HEAD -- '*.c')
+# Kernel objects only: the selftests are built and run by make test.
+files=$(git -C "$src" diff --name-only base HEAD -- '*.c' ':!tools/')
+[ -n "$files" ] || die "the series touches no kernel C file"
 say "touched C files: $files"
 gate checkpatch checkpatch
 # W=1 first: the later runs find the objects built and only run the checker.

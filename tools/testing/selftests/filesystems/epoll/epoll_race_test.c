@@ -1709,4 +1709,131 @@ TEST(error_codes)
 	close(ep);
 }
 
+/*
+ * 11. The re-poll window of RFC v3, made wide with a nested epoll.  The
+ * outer instance watches an inner one whose ready list holds RW_NITEMS
+ * eventfds that are no longer ready.  epoll_wait() on the outer instance
+ * re-polls the inner one, which re-polls each of its items in turn.  An
+ * event on the first item, arriving while the inner instance is still
+ * busy with the others, must reach the outer instance: the outer item
+ * has to be back to idle before its re-poll started, or the callback
+ * that this event triggers finds it still queued and drops it.
+ */
+#define RW_NITEMS	512
+
+struct rw_ctx {
+	int fd[RW_NITEMS];
+	int round;		/* main thread: write once in this round */
+	int written;		/* writer: last round it wrote in */
+	int stop;
+	unsigned int delay;	/* race_spin() units before the write */
+};
+
+static void *rw_writer(void *arg)
+{
+	struct rw_ctx *c = ((struct race_thread *)arg)->ctx;
+	uint64_t one = 1;
+	int r;
+
+	for (r = 1; ; r++) {
+		while (load_int(&c->round) < r)
+			if (load_int(&c->stop))
+				return NULL;
+		race_spin(__atomic_load_n(&c->delay, __ATOMIC_RELAXED));
+		if (write(c->fd[0], &one, sizeof(one)) != sizeof(one)) {
+			race_fail("write: %s", strerror(errno));
+			return NULL;
+		}
+		__atomic_store_n(&c->written, r, __ATOMIC_RELEASE);
+	}
+}
+
+/* Queue every item on the inner instance, then make them not ready. */
+static int rw_fill(struct rw_ctx *c)
+{
+	uint64_t v = 1;
+	int i;
+
+	for (i = 0; i < RW_NITEMS; i++)
+		if (write(c->fd[i], &v, sizeof(v)) != sizeof(v))
+			return -1;
+	for (i = 0; i < RW_NITEMS; i++)
+		if (read(c->fd[i], &v, sizeof(v)) != sizeof(v))
+			return -1;
+	return 0;
+}
+
+TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
+{
+	unsigned long rounds = race_iters() / 2, r, spin_max;
+	uint64_t deadline, t0, scan_us, spin_us;
+	uint32_t seed = race_seed(11);
+	struct epoll_event ev[8];
+	struct race_thread t;
+	struct rw_ctx c = {};
+	int inner, outer, i, n;
+	uint64_t v;
+
+	inner = epoll_create1(EPOLL_CLOEXEC);
+	outer = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, inner);
+	ASSERT_LE(0, outer);
+	for (i = 0; i < RW_NITEMS; i++) {
+		c.fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, c.fd[i]);
+		ASSERT_EQ(0, race_epoll_add(inner, c.fd[i], EPOLLIN | EPOLLET, i));
+	}
+	ASSERT_EQ(0, race_epoll_add(outer, inner, EPOLLIN | EPOLLET, 1000));
+
+	/* Spread the writes over one re-poll of the inner instance. */
+	ASSERT_EQ(0, rw_fill(&c));
+	t0 = race_now_ms();
+	ASSERT_EQ(0, epoll_wait(outer, ev, ARRAY_LEN(ev), 0));
+	scan_us = (race_now_ms() - t0) * 1000 + 1000;
+	t0 = race_now_ms();
+	race_spin(1 << 20);
+	spin_us = (race_now_ms() - t0) * 1000 + 1;
+	spin_max = (scan_us << 20) / spin_us + 1;
+
+	deadline = race_deadline();
+	ASSERT_EQ(1, start_threads(&t, 1, &c, rw_writer));
+	for (r = 1; r <= rounds && race_now_ms() < deadline; r++) {
+		if (rw_fill(&c)) {
+			race_fail("write/read of the eventfds: %s", strerror(errno));
+			break;
+		}
+		c.delay = race_rand(&seed) % spin_max;
+		__atomic_store_n(&c.round, (int)r, __ATOMIC_RELEASE);
+
+		n = epoll_wait(outer, ev, ARRAY_LEN(ev), 0);
+		if (!n)
+			n = epoll_wait(outer, ev, ARRAY_LEN(ev), RACE_WAIT_MS);
+		if (n <= 0) {
+			race_fail("round %lu: %s", r, n ? strerror(errno) :
+				  "an event on the inner instance did not reach the outer one");
+			break;
+		}
+		if (!race_wait_eq(&c.written, (int)r, race_now_ms() + RACE_WAIT_MS))
+			break;
+		/* Consume the event; empty both ready lists. */
+		while (epoll_wait(inner, ev, ARRAY_LEN(ev), 0) > 0)
+			;
+		if (read(c.fd[0], &v, sizeof(v)) != sizeof(v)) {
+			race_fail("read: %s", strerror(errno));
+			break;
+		}
+		while (epoll_wait(outer, ev, ARRAY_LEN(ev), 0) > 0)
+			;
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	join_threads(&t, 1);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%lu rounds, writes spread over %llu us", r - 1,
+	       (unsigned long long)scan_us);
+	for (i = 0; i < RW_NITEMS; i++)
+		close(c.fd[i]);
+	close(outer);
+	close(inner);
+}
+
 TEST_HARNESS_MAIN
