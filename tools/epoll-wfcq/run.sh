@@ -19,10 +19,10 @@ kcsan) extra=$HARNESS/config/kcsan.config ;;
 *) die "unknown variant $variant" ;;
 esac
 out=$BUILD/$variant
-series=
-if [ "$variant" != base ]; then
-	series=$(ls "$patches"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v /0000-cover-letter.patch || true)
-fi
+series=$(ls "$patches"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v /0000-cover-letter.patch || true)
+# The selftests check behaviour, so the base runs the series' tests too:
+# they come from the patched tree, built against the base's headers.
+tests_src=$src
 
 times=
 stage() {
@@ -34,14 +34,21 @@ stage() {
 
 stage deps "$HARNESS/deps.sh"
 stage base "$HARNESS/base.sh"
-# shellcheck disable=SC2086
-stage apply "$HARNESS/tree.sh" "$src" $series
+if [ "$variant" = base ]; then
+	stage apply "$HARNESS/tree.sh" "$src"
+	tests_src=$BUILD/src-patched
+	# shellcheck disable=SC2086
+	stage apply-tests "$HARNESS/tree.sh" "$tests_src" $series
+else
+	# shellcheck disable=SC2086
+	stage apply "$HARNESS/tree.sh" "$src" $series
+fi
 # shellcheck disable=SC2046
 stage config "$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src" $extra)
 stage build "$HARNESS/build.sh" "$src" "$out"
 scale=1
 [ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-10}
-stage selftests sh -c '"$1/selftests.sh" "$2" "$3" "$4" >"$3/tests.list"' - "$HARNESS" "$src" "$out" "$scale"
+stage selftests sh -c '"$1/selftests.sh" "$2" "$3" "$4" >"$3/tests.list"' - "$HARNESS" "$tests_src" "$out" "$scale"
 # shellcheck disable=SC2046
 stage initramfs "$HARNESS/initramfs.sh" "$out/initramfs.cpio" $(cat "$out/tests.list")
 if [ "${EPW_MODE:-}" = shell ]; then
@@ -56,6 +63,7 @@ echo
 echo "== $variant kernel $(cat "$out/include/config/kernel.release" 2>/dev/null)," \
 	"series: $(git -C "$src" rev-list --count base..HEAD) patches on base"
 git -C "$src" log --format='   %h %s' base..HEAD
+[ "$tests_src" = "$src" ] || echo "   selftests built from the series: $(git -C "$tests_src" log -1 --format='%h %s')"
 [ "$scale" = 1 ] || echo "(TCG: kselftest per-test watchdog stretched x$scale)"
 "$HARNESS/results.sh" "$out/guest" $(xargs -n1 basename <"$out/tests.list") || rc=1
 echo "stage times:$times"
