@@ -80,6 +80,14 @@ static inline uint64_t race_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static inline uint64_t race_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* The end of the busy phase of a test that starts now. */
 static inline uint64_t race_deadline(void)
 {

@@ -18,9 +18,11 @@
  */
 
 #define _GNU_SOURCE
+#include <grp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/timerfd.h>
+#include <sys/wait.h>
 
 #include "epoll_race.h"
 #include "../../kselftest_harness.h"
@@ -1622,8 +1624,7 @@ TEST_F_TIMEOUT(race, efault_stream, RACE_TIMEOUT)
 /*
  * 10. The error codes of the interface, which the series must keep:
  * EBADF, EINVAL, EEXIST, ENOENT, ELOOP, EPERM and EFAULT.  (ENOSPC past
- * max_user_watches needs a system-wide sysctl change and is not tested
- * here.)
+ * max_user_watches is test 12.)
  */
 #define EXPECT_ERR(err, call) do {					\
 		errno = 0;						\
@@ -1766,7 +1767,7 @@ static int rw_fill(struct rw_ctx *c)
 TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 {
 	unsigned long rounds = race_iters() / 2, r, spin_max;
-	uint64_t deadline, t0, scan_us, spin_us;
+	uint64_t deadline, t0, scan_ns, spin_ns;
 	uint32_t seed = race_seed(11);
 	struct epoll_event ev[8];
 	struct race_thread t;
@@ -1787,13 +1788,13 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 
 	/* Spread the writes over one re-poll of the inner instance. */
 	ASSERT_EQ(0, rw_fill(&c));
-	t0 = race_now_ms();
+	t0 = race_now_ns();
 	ASSERT_EQ(0, epoll_wait(outer, ev, ARRAY_LEN(ev), 0));
-	scan_us = (race_now_ms() - t0) * 1000 + 1000;
-	t0 = race_now_ms();
-	race_spin(1 << 20);
-	spin_us = (race_now_ms() - t0) * 1000 + 1;
-	spin_max = (scan_us << 20) / spin_us + 1;
+	scan_ns = race_now_ns() - t0 + 1;
+	t0 = race_now_ns();
+	race_spin(1 << 16);
+	spin_ns = race_now_ns() - t0 + 1;
+	spin_max = (scan_ns << 16) / spin_ns + 1;
 
 	deadline = race_deadline();
 	ASSERT_EQ(1, start_threads(&t, 1, &c, rw_writer));
@@ -1828,12 +1829,184 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
 	join_threads(&t, 1);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
-	TH_LOG("%lu rounds, writes spread over %llu us", r - 1,
-	       (unsigned long long)scan_us);
+	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
+	       (unsigned long long)scan_ns);
 	for (i = 0; i < RW_NITEMS; i++)
 		close(c.fd[i]);
 	close(outer);
 	close(inner);
+}
+
+/*
+ * 12. ENOSPC past max_user_watches, the per-user limit, for an
+ * unprivileged user: lower the limit, fill it from a child that runs as
+ * nobody, check that one more watch fails and that a freed slot can be
+ * used again, then restore the limit.
+ */
+#define MUW_PATH	"/proc/sys/fs/epoll/max_user_watches"
+#define MUW_LIMIT	16
+
+/* The child's exit code says which step failed. */
+static int muw_child(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, fd[MUW_LIMIT + 1], i;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return 1;
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return 2;
+	for (i = 0; i <= MUW_LIMIT; i++) {
+		fd[i] = eventfd(0, EFD_CLOEXEC);
+		if (fd[i] < 0)
+			return 2;
+	}
+	for (i = 0; i < MUW_LIMIT; i++)
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fd[i], &ev))
+			return 3;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, fd[MUW_LIMIT], &ev) != -1 ||
+	    errno != ENOSPC)
+		return 4;
+	if (epoll_ctl(ep, EPOLL_CTL_DEL, fd[0], NULL) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fd[MUW_LIMIT], &ev))
+		return 5;
+	return 0;
+}
+
+static int muw_write(int fd, const char *val)
+{
+	ssize_t len = strlen(val);
+
+	return pwrite(fd, val, len, 0) == len ? 0 : -1;
+}
+
+TEST(max_user_watches)
+{
+	static const char * const why[] = {
+		"", "cannot become nobody", "epoll_create1/eventfd failed",
+		"an add below the limit failed",
+		"the add past the limit did not fail with ENOSPC",
+		"a slot freed by EPOLL_CTL_DEL could not be used again",
+	};
+	char old[32] = "", limit[16];
+	int fd, status = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to lower %s", MUW_PATH);
+	fd = open(MUW_PATH, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	n = pread(fd, old, sizeof(old) - 1, 0);
+	ASSERT_LT(0, n);
+	snprintf(limit, sizeof(limit), "%d", MUW_LIMIT);
+	ASSERT_EQ(0, muw_write(fd, limit));
+	pid = fork();
+	if (!pid)
+		_exit(muw_child());
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	ASSERT_EQ(0, muw_write(fd, old));
+	close(fd);
+	ASSERT_LT(0, pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("%s", WEXITSTATUS(status) < ARRAY_LEN(why) ?
+		       why[WEXITSTATUS(status)] : "?");
+}
+
+/*
+ * 13. A waiter that goes to sleep while an event arrives.  epoll_wait()
+ * adds the waiter to the instance's wait queue and then looks at the
+ * ready list once more; the wakeup callback queues the item and then
+ * looks for waiters.  One of the two must see the other, or the waiter
+ * sleeps through the event until its timeout.  The writer fires at a
+ * random point of the waiter's way into the sleep; a wait that returns
+ * the event only after WR_LATE_MS counts as a lost wakeup.
+ */
+#define WR_LATE_MS	500
+
+struct wr_ctx {
+	int efd;
+	int armed;		/* waiter: about to wait in this round */
+	int stop;
+	unsigned int delay;	/* race_spin() units before the write */
+};
+
+static void *wr_writer(void *arg)
+{
+	struct wr_ctx *c = ((struct race_thread *)arg)->ctx;
+	uint64_t one = 1;
+	int r;
+
+	for (r = 1; ; r++) {
+		while (load_int(&c->armed) < r)
+			if (load_int(&c->stop))
+				return NULL;
+		race_spin(__atomic_load_n(&c->delay, __ATOMIC_RELAXED));
+		if (write(c->efd, &one, sizeof(one)) != sizeof(one)) {
+			race_fail("write: %s", strerror(errno));
+			return NULL;
+		}
+	}
+}
+
+TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
+{
+	unsigned long rounds = race_iters() * 20, r, spin_max, late = 0;
+	uint64_t deadline, t0, entry_ns, spin_ns, v;
+	uint32_t seed = race_seed(13);
+	struct epoll_event ev;
+	struct race_thread t;
+	struct wr_ctx c = {};
+	int ep, n, i;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, ep);
+	c.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, c.efd);
+	ASSERT_EQ(0, race_epoll_add(ep, c.efd, EPOLLIN | EPOLLET, 1));
+
+	/* Spread the writes over twice the time of an epoll_wait() call. */
+	t0 = race_now_ns();
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	entry_ns = (race_now_ns() - t0) / 100 + 1;
+	t0 = race_now_ns();
+	race_spin(1 << 16);
+	spin_ns = race_now_ns() - t0 + 1;
+	spin_max = (entry_ns << 17) / spin_ns + 1;
+
+	deadline = race_deadline();
+	ASSERT_EQ(1, start_threads(&t, 1, &c, wr_writer));
+	for (r = 1; r <= rounds && race_now_ms() < deadline; r++) {
+		c.delay = race_rand(&seed) % spin_max;
+		__atomic_store_n(&c.armed, (int)r, __ATOMIC_RELEASE);
+		t0 = race_now_ms();
+		n = epoll_wait(ep, &ev, 1, RACE_WAIT_MS);
+		if (n != 1) {
+			race_fail("round %lu: epoll_wait returned %d (%s)", r, n,
+				  n ? strerror(errno) : "timed out");
+			break;
+		}
+		if (race_now_ms() - t0 >= WR_LATE_MS && ++late)
+			race_fail("round %lu: woken after %llu ms: the wakeup was lost",
+				  r, (unsigned long long)(race_now_ms() - t0));
+		if (read(c.efd, &v, sizeof(v)) != sizeof(v)) {
+			race_fail("read: %s", strerror(errno));
+			break;
+		}
+		if (race_stopped())
+			break;
+	}
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	join_threads(&t, 1);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
+	       (unsigned long long)entry_ns * 2);
+	close(c.efd);
+	close(ep);
 }
 
 TEST_HARNESS_MAIN
