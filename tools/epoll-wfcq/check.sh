@@ -7,7 +7,7 @@ set -u
 STAGE=check
 . "$(dirname "$0")/lib.sh"
 
-EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle /usr/lib/python3/dist-packages/ply:python3-ply" \
+EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle ocamlopt:ocaml-nox /usr/lib/python3/dist-packages/ply:python3-ply" \
 	"$HARNESS/deps.sh" || exit 1
 "$HARNESS/base.sh" || exit 1
 
@@ -45,25 +45,43 @@ checkpatch() {
 }
 
 # findings NAME SRC MAKE-ARGS...: the compiler's or checker's lines about
-# the touched files, without line numbers so that base and patched compare.
+# the touched files, without the tree's path and line numbers so that base
+# and patched compare. (gate() owns $name: use other names here.)
 findings() {
-	name=$1 s=$2; shift 2
+	_o=$1 _s=$2; shift 2
 	# New files have no base object: the base is built without them.
-	o=$(for f in $files; do [ -f "$s/$f" ] && echo "${f%.c}.o"; done)
+	_objs=$(for f in $files; do [ -f "$_s/$f" ] && echo "${f%.c}.o"; done)
 	# shellcheck disable=SC2086
-	make -C "$s" O="$dir/$name" -j"$(nproc)" CC="ccache gcc" W=1 "$@" $o \
-		>"$dir/$name.make.log" 2>&1 || {
-		echo "make $* failed in $s; see $dir/$name.make.log:" >&2
-		tail -n 20 "$dir/$name.make.log" >&2
+	make -C "$_s" O="$dir/$_o" -j"$(nproc)" CC="ccache gcc" W=1 "$@" $_objs \
+		>"$dir/$_o.make.log" 2>&1 || {
+		echo "make $* failed in $_s; see $dir/$_o.make.log:" >&2
+		tail -n 20 "$dir/$_o.make.log" >&2
 		return 1
 	}
-	grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' "$dir/$name.make.log" |
-		sed -E 's/:[0-9]+:[-0-9]*:? / /' | sort -u
+	normalize "$_s" <"$dir/$_o.make.log"
 }
-compare() { # compare WHAT MAKE-ARGS...: the series must add no finding
-	what=$1; shift
-	findings base "$BUILD/src-base" "$@" >"$dir/$what.base" || return 1
-	findings patched "$src" "$@" >"$dir/$what.patched" || return 1
+# coccicheck, report mode, on each touched file (M= takes a file).
+cocci() {
+	_o=$1 _s=$2
+	: >"$dir/$_o.cocci.log"
+	for f in $files; do
+		[ -f "$_s/$f" ] || continue
+		make -C "$_s" coccicheck MODE=report M="$f" >>"$dir/$_o.cocci.log" 2>&1 || {
+			echo "coccicheck of $f failed in $_s; see $dir/$_o.cocci.log:" >&2
+			tail -n 20 "$dir/$_o.cocci.log" >&2
+			return 1
+		}
+	done
+	normalize "$_s" <"$dir/$_o.cocci.log"
+}
+normalize() {
+	sed -E "s|^$1/||; s|^\./||" | grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' |
+		sed -E 's/:[0-9]+:[-0-9]*:? / /; s/ line [0-9]+/ line N/g' | sort -u
+}
+compare() { # compare WHAT FINDER [MAKE-ARGS...]: the series adds no finding
+	what=$1 finder=$2; shift 2
+	"$finder" base "$BUILD/src-base" "$@" >"$dir/$what.base" || return 1
+	"$finder" patched "$src" "$@" >"$dir/$what.patched" || return 1
 	new=$(comm -13 "$dir/$what.base" "$dir/$what.patched")
 	echo "$what: $(wc -l <"$dir/$what.base") findings on the base, $(wc -l <"$dir/$what.patched") with the series"
 	[ -z "$new" ] || { echo "new with the series:"; printf '%s\n' "$new"; return 1; }
@@ -95,9 +113,9 @@ files=$(git -C "$src" diff --name-only base HEAD -- '*.c' ':!tools/')
 say "touched C files: $files"
 gate checkpatch checkpatch
 # W=1 first: the later runs find the objects built and only run the checker.
-gate W=1 compare w1
-gate sparse compare sparse C=2
-gate coccicheck compare cocci C=2 CHECK="$src/scripts/coccicheck" MODE=report
+gate W=1 compare w1 findings
+gate sparse compare sparse findings C=2
+gate coccicheck compare cocci cocci
 gate bisect bisect
 echo "$((n - failed)) passed, $failed failed"
 [ "$failed" = 0 ]

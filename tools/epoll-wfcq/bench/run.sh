@@ -4,7 +4,7 @@
 # patched, base, patched...), run epoll-bench in every boot, and write
 # results/bench.md and results/bench.png (report.sh).
 #
-# Environment: REPS (boots per kernel, default 3), SMP (guest vCPUs,
+# Environment: REPS (boots per kernel, default 5), SMP (guest vCPUs,
 # default the host's core count), MEM, TIMEOUT (seconds per boot),
 # EPB_* (epoll-bench parameters, passed on the guest's command line; see
 # epoll-bench.c), BENCH_KERNEL_BASE / BENCH_KERNEL_PATCHED (use this
@@ -18,7 +18,7 @@ STAGE=bench
 BENCH=$HARNESS/bench
 out=$BUILD/bench
 results=${EPW_RESULTS:-$TOP/results}
-reps=${REPS:-3}
+reps=${REPS:-5}
 SMP=${SMP:-$(nproc)}
 EPB_MS=${EPB_MS:-1500}
 export SMP EPB_MS
