@@ -122,7 +122,11 @@
  *   wq, poll_wait    - their own wait-queue locks
  *   refs             - file->f_lock for adds; ep->mtx for removes;
  *                      RCU for readers (hlist_del_rcu + kfree_rcu(ep))
- *   ws               - ep->mtx
+ *   ws               - the pointer: ep->mtx; its activation and
+ *                      relaxation: ep->mtx too, see "EPOLLWAKEUP"
+ *   ws_pending       - atomic_t: incremented by claim winners in any
+ *                      context, decreased only under ep->mtx
+ *   ws_taken         - ep->mtx
  *   gen, loop_check_depth - epnested_mutex
  *   file, user       - immutable after setup
  *   refcount         - atomic (refcount_t)
@@ -144,6 +148,10 @@
  *                      kfree_rcu(epi) for safe RCU readers
  *   ws               - RCU (rcu_assign_pointer /
  *                      rcu_dereference_check(mtx))
+ *   ws_counted       - set by the claim winner before it links the
+ *                      node; cleared under ep->mtx while the item is
+ *                      QUEUED (taken, unlinked, or EPOLL_CTL_MOD that
+ *                      drops EPOLLWAKEUP). See "EPOLLWAKEUP".
  *   event            - ep->mtx for writes (WRITE_ONCE() of .events);
  *                      .events is read locklessly by ep_poll_callback(),
  *                      see (B1) and (B3) below
@@ -259,8 +267,9 @@
  *     the event. Then ep_claim() decides who queues.
  *   (B2)/(C1) - hand-over of an item from a consumer to the next claim
  *     winner: the release store of IDLE orders the re-initialised node
- *     (next == NULL) and the relaxed wakeup source before the winner's
- *     cmpxchg(), which reads IDLE and re-links and re-activates them.
+ *     (next == NULL), the relaxed wakeup source and the cleared
+ *     epi->ws_counted before the winner's cmpxchg(), which reads IDLE
+ *     and re-links, re-activates and re-counts them.
  *   (B4)/(B5) - sleeping in epoll_wait() against a new event: either the
  *     producer's waitqueue_active() sees the waiter, or the waiter's
  *     re-check sees the non-empty rdq (wfcq_empty() reads rdq_tail,
@@ -285,12 +294,72 @@
  * is therefore fully linked on rdq or txl, and ep_ready_unlink() can
  * take it off before it is freed.
  *
- * EPOLLWAKEUP (simple scheme): the claim winner activates the item's
- * wakeup source before it links the node (ep_pm_stay_awake_rcu() or
- * ep_pm_stay_awake()). A consumer that takes an item activates ep->ws
- * before it relaxes the item's source (ep_pm_hand_over()), and does so
- * before it returns the item to IDLE, so a racing claim's activation is
- * never undone; it relaxes ep->ws when it is done (ep_ready_done()).
+ *
+ * EPOLLWAKEUP
+ * -----------
+ *
+ * Promise (epoll_ctl(2)): with EPOLLWAKEUP and CAP_BLOCK_SUSPEND the
+ * system does not suspend from the moment an event is queued until the
+ * next epoll_wait() on the epoll file, its close, the EPOLL_CTL_DEL of
+ * the watched fd or an EPOLL_CTL_MOD that clears EPOLLWAKEUP. A
+ * level-triggered item that is still ready when it is delivered goes
+ * back on the ready queue, and so stays pending until that next
+ * epoll_wait(); an EPOLLET or EPOLLONESHOT item is done once delivered,
+ * as in every kernel since EPOLLWAKEUP exists.
+ *
+ *   W1  over that interval a wakeup source of this eventpoll is active;
+ *   W2  when nothing is pending or in a consumer's hands, none is.
+ *
+ * Each EPOLLWAKEUP item has a wakeup source named after the watched
+ * file, epi->ws; the eventpoll has one named "eventpoll", ep->ws.
+ * ep->ws_pending counts the EPOLLWAKEUP items that are pending: queued
+ * (counted by their claim winner, epi->ws_counted set), or taken by a
+ * consumer and not yet finished with (ep->ws_taken of them, ep->mtx).
+ *
+ *   claim by an event    ep_poll_callback(), ep_insert(), ep_modify():
+ *     (any context)      activate epi->ws, atomic_inc(ws_pending), set
+ *                        epi->ws_counted, then link the node
+ *                        (ep_pm_stay_awake_rcu()). The per-item source
+ *                        is active while an event of that file waits
+ *                        for epoll_wait(), as it always was: it stays
+ *                        visible, under the file's name, in
+ *                        /sys/class/wakeup and in wakeup_sources.
+ *   take (ep->mtx)       if counted: activate ep->ws, then relax
+ *                        epi->ws, clear epi->ws_counted, ws_taken++;
+ *                        all before the IDLE store (ep_pm_hand_over()).
+ *   re-queue (ep->mtx)   a level-triggered item still ready, or an item
+ *                        put back: it is delivered and not released yet.
+ *                        Activate ep->ws, atomic_inc(ws_pending), set
+ *                        epi->ws_counted; epi->ws stays idle: ep->ws
+ *                        covers it (ep_pm_requeue()).
+ *   end of a harvest     ws_pending -= ws_taken (ep_ready_done()).
+ *   unlink, drain, MOD   an item that leaves the ready queues with its
+ *     (ep->mtx)          count, or loses its wakeup source, gives the
+ *                        count back (ep_pm_uncount()).
+ *
+ * ep->ws is activated and relaxed only under ep->mtx, and relaxed only by
+ * the decrement that brings ws_pending to zero (ep_pm_unpend()). A busy
+ * level-triggered loop therefore keeps ep->ws active across calls instead
+ * of toggling it and the per-item source (and the PM core's global event
+ * counter) twice per epoll_wait().
+ *
+ * Why W1 holds when a callback on one CPU races with a consumer that
+ * delivers and releases on another: a pending counted item is covered
+ * either by its own source (from its claim until a consumer takes it) or
+ * by ep->ws (from the take on, and while re-queued by a consumer). The
+ * claim winner activates epi->ws before it links the node, so the item
+ * is never visible uncovered. The consumer activates ep->ws before it
+ * relaxes epi->ws, and does both while the item is still QUEUED and in
+ * its hands: a callback cannot claim the item and activate epi->ws until
+ * the release store of IDLE at (B2), which its cmpxchg (C1) reads, so a
+ * relax never undoes a racing activation. Calls on ep->ws cannot invert,
+ * since they are all made under ep->mtx. ep->ws is relaxed only when
+ * ws_pending drops to zero, i.e. when no counted item is queued, re-queued
+ * or in hand; a callback that counts a new item right after that has
+ * activated that item's own source first. Decrements happen only under
+ * ep->mtx and each one returns a count that was added before (by the
+ * claim that the consumer saw through the queue), so the counter never
+ * goes negative, and it is back at zero (W2) once nothing is pending.
  *
  *
  * Removal paths
@@ -434,6 +503,13 @@ struct epitem {
 	 */
 	bool dying;
 
+	/*
+	 * True while this item holds one count of ep->ws_pending: set by the
+	 * claim winner before it links @rdllink, cleared under ep->mtx while
+	 * the item is QUEUED. Fits in the padding after @dying.
+	 */
+	bool ws_counted;
+
 	/* List containing poll wait queues */
 	struct eppoll_entry *pwqlist;
 
@@ -497,8 +573,14 @@ struct eventpoll {
 	/* RB tree root used to store monitored fd structs */
 	struct rb_root_cached rbr;
 
-	/* wakeup_source used when ep_send_events or __ep_eventpoll_poll is running */
+	/*
+	 * wakeup_source that covers EPOLLWAKEUP items in a consumer's hands
+	 * and those it re-queued; activated and relaxed under ep->mtx only.
+	 */
 	struct wakeup_source *ws;
+
+	/* Counted items taken by the current harvest, under ep->mtx */
+	unsigned int ws_taken;
 
 	/* The user that created the eventpoll descriptor */
 	struct user_struct *user;
@@ -540,6 +622,15 @@ struct eventpoll {
 	 * and from the fields that producers only read.
 	 */
 	struct wfcq_tail rdq_tail ____cacheline_aligned_in_smp;
+
+	/*
+	 * EPOLLWAKEUP items pending: queued with epi->ws_counted set, or
+	 * taken by the current consumer (@ws_taken of them). ep->ws relaxes
+	 * when it drops to zero; see "EPOLLWAKEUP" in the top-of-file
+	 * banner. Incremented by the same enqueuers as @rdq_tail, so it
+	 * shares that cache line rather than dirtying the consumer's.
+	 */
+	atomic_t ws_pending;
 };
 
 /* Wrapper struct used by poll queueing */
@@ -703,9 +794,9 @@ static inline struct epitem *ep_item_from_node(struct wfcq_node *node)
  * (C1) try_cmpxchg() is fully ordered when it succeeds: it reads the IDLE
  * stored with release semantics at (B2) in ep_ready_take() (or by
  * ep_ready_unlink()/ep_ready_drain() under ep->mtx), so the winner sees
- * the node re-initialised and the item's wakeup source relaxed before it
- * touches them. A failed attempt has no ordering and needs none: the
- * loser does nothing with the item.
+ * the node re-initialised, the item's wakeup source relaxed and
+ * epi->ws_counted clear before it touches them. A failed attempt has no
+ * ordering and needs none: the loser does nothing with the item.
  */
 static inline bool ep_claim(struct epitem *epi)
 {
@@ -1045,51 +1136,113 @@ static inline struct wakeup_source *ep_wakeup_source(struct epitem *epi)
 	return rcu_dereference_check(epi->ws, lockdep_is_held(&epi->ep->mtx));
 }
 
-/* call only when ep->mtx is held */
-static inline void ep_pm_stay_awake(struct epitem *epi)
-{
-	struct wakeup_source *ws = ep_wakeup_source(epi);
-
-	if (ws)
-		__pm_stay_awake(ws);
-}
-
 static inline bool ep_has_wakeup_source(struct epitem *epi)
 {
 	return rcu_access_pointer(epi->ws) ? true : false;
 }
 
-/* call when ep->mtx cannot be held (ep_poll_callback) */
+/*
+ * EPOLLWAKEUP bookkeeping; see "EPOLLWAKEUP" in the top-of-file banner.
+ *
+ * ep_pm_stay_awake_rcu - count a just-claimed item and activate its source
+ *
+ * Called by the winner of ep_claim() for an event (ep_poll_callback(), any
+ * context, no lock; or ep_ready_add() under ep->mtx), before it links the
+ * node. Only the claim winner writes @epi->ws_counted here, and the
+ * enqueue that follows orders the write: (B5) the xchg() of
+ * wfcq_enqueue() is fully ordered, and the consumer reaches @epi through
+ * the READ_ONCE() of the link (see include/linux/wfcqueue.h). The
+ * increment and the flag stay inside the RCU read-side section that found
+ * @epi->ws, so that ep_destroy_wakeup_source()'s synchronize_rcu() makes
+ * both visible to ep_modify() before it gives the count back.
+ */
 static inline void ep_pm_stay_awake_rcu(struct epitem *epi)
 {
 	struct wakeup_source *ws;
 
 	rcu_read_lock();
 	ws = rcu_dereference(epi->ws);
-	if (ws)
+	if (ws) {
 		__pm_stay_awake(ws);
+		atomic_inc(&epi->ep->ws_pending);
+		WRITE_ONCE(epi->ws_counted, true);
+	}
 	rcu_read_unlock();
 }
 
+/*
+ * Give back @n counts of ep->ws_pending; relax ep->ws when none is left.
+ * Only under ep->mtx, so that the relax cannot be reordered against an
+ * activation of ep->ws, which also happens only under ep->mtx. A callback
+ * may increment the counter right after it reached zero: it activated
+ * its item's own source before, so relaxing ep->ws is still right.
+ * atomic_sub_and_test() is fully ordered: the items' counts are given
+ * back only after the consumer is done with them.
+ */
+static void ep_pm_unpend(struct eventpoll *ep, unsigned int n)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	if (n && atomic_sub_and_test(n, &ep->ws_pending))
+		__pm_relax(ep->ws);
+}
 
 /*
- * EPOLLWAKEUP hand-over when a consumer takes @epi off the ready queues:
- * keep the system awake through ep->ws while the item's own source goes
- * idle. ep->ws is relaxed by ep_ready_done(). This must run before @epi
- * returns to IDLE: from then on a callback may claim the item and
- * activate its source again, and a later relax would undo that. While
- * @epi is QUEUED nobody else activates or relaxes its source, so the
- * plain read of ws->active is stable. Call only with ep->mtx held.
+ * A consumer takes @epi off the ready queues (ep_ready_take()): move its
+ * count into the consumer's hands, covered by ep->ws. ep->ws is
+ * activated before the item's source is relaxed, so one of them is
+ * active throughout. This runs while @epi is still QUEUED: a callback can
+ * claim it, and activate its source again, only after the release store
+ * of IDLE that follows (B2)/(C1), so that activation is never undone by
+ * this relax. ep_ready_done() gives the count back. ep->mtx held.
  */
 static void ep_pm_hand_over(struct eventpoll *ep, struct epitem *epi)
 {
-	struct wakeup_source *ws = ep_wakeup_source(epi);
+	if (!READ_ONCE(epi->ws_counted))
+		return;
 
-	if (ws) {
-		if (ws->active)
-			__pm_stay_awake(ep->ws);
-		__pm_relax(ws);
-	}
+	__pm_stay_awake(ep->ws);
+	WRITE_ONCE(epi->ws_counted, false);
+	__pm_relax(ep_wakeup_source(epi));
+	ep->ws_taken++;
+}
+
+/*
+ * A consumer re-queues @epi, which it has just claimed: a level-triggered
+ * item still ready after its delivery, or an item put back. It stays
+ * pending until the next harvest re-polls it, so count it again, this
+ * time under ep->ws: the item's own source stays idle, as it is no new
+ * event of the file. ep->ws is active already when the item was counted
+ * at its take; otherwise (EPOLLWAKEUP set by EPOLL_CTL_MOD while it was
+ * queued) it is activated here, first. ep->mtx held.
+ */
+static void ep_pm_requeue(struct eventpoll *ep, struct epitem *epi)
+{
+	if (!ep_has_wakeup_source(epi))
+		return;
+
+	__pm_stay_awake(ep->ws);
+	atomic_inc(&ep->ws_pending);
+	WRITE_ONCE(epi->ws_counted, true);
+}
+
+/*
+ * @epi leaves the EPOLLWAKEUP accounting: it is being unlinked from the
+ * ready queues, or loses its wakeup source. If it holds a count, it is
+ * QUEUED and no claimant can be writing epi->ws_counted: the caller ran
+ * ep_unregister_pollwait(), or ep_destroy_wakeup_source() synchronized
+ * with every ep_pm_stay_awake_rcu() that saw the source. Relax the
+ * item's source and return the count it held, 0 or 1, for
+ * ep_pm_unpend(). ep->mtx held.
+ */
+static unsigned int ep_pm_uncount(struct epitem *epi)
+{
+	if (!READ_ONCE(epi->ws_counted))
+		return 0;
+
+	WRITE_ONCE(epi->ws_counted, false);
+	__pm_relax(ep_wakeup_source(epi));
+	return 1;
 }
 
 /*
@@ -1208,7 +1361,7 @@ static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
 static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
 {
 	if (ep_claim(epi)) {
-		ep_pm_stay_awake(epi);
+		ep_pm_requeue(ep, epi);
 		ep_ready_push_front(ep, epi);
 	}
 }
@@ -1222,7 +1375,7 @@ static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
 static void ep_ready_requeue(struct eventpoll *ep, struct epitem *epi)
 {
 	if (ep_claim(epi)) {
-		ep_pm_stay_awake(epi);
+		ep_pm_requeue(ep, epi);
 		ep_enqueue(ep, epi);
 	}
 }
@@ -1237,7 +1390,7 @@ static void ep_ready_add(struct eventpoll *ep, struct epitem *epi)
 	if (!ep_claim(epi))
 		return;
 
-	ep_pm_stay_awake(epi);
+	ep_pm_stay_awake_rcu(epi);
 	/* (B5): fully ordered, before the waitqueue_active() checks */
 	ep_enqueue(ep, epi);
 
@@ -1267,11 +1420,16 @@ static void ep_ready_kick(struct eventpoll *ep)
 		wake_up(&ep->wq);
 }
 
-/* End of a harvest by ep_send_events() or __ep_eventpoll_poll(). */
+/*
+ * End of a harvest by ep_send_events() or __ep_eventpoll_poll(): give back
+ * the counts of the EPOLLWAKEUP items it took; those it re-queued hold a
+ * count of their own again (ep_pm_requeue()).
+ */
 static void ep_ready_done(struct eventpoll *ep)
 {
 	ep_harvest_end(ep);
-	__pm_relax(ep->ws);
+	ep_pm_unpend(ep, ep->ws_taken);
+	ep->ws_taken = 0;
 	ep_ready_kick(ep);
 }
 
@@ -1292,6 +1450,7 @@ static void ep_ready_done(struct eventpoll *ep)
 static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 {
 	struct wfcq_node *node, *prev = NULL, *next;
+	unsigned int ws;
 
 	lockdep_assert_held(&ep->mtx);
 
@@ -1328,10 +1487,12 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 			WRITE_ONCE(ep->txl_tail.p, prev);
 	}
 	wfcq_node_init(node);
+	ws = ep_pm_uncount(epi);
 	/* Release: pairs with (C1), as in ep_ready_take() */
 	smp_store_release(&epi->state, EP_STATE_IDLE);
 
 	ep_harvest_end(ep);
+	ep_pm_unpend(ep, ws);
 	ep_ready_kick(ep);
 }
 
@@ -1343,16 +1504,23 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 static void ep_ready_drain(struct eventpoll *ep)
 {
 	struct wfcq_node *node;
+	unsigned int ws = 0;
 
 	lockdep_assert_held(&ep->mtx);
 
 	ep_ready_splice(ep);
 	while ((node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail))) {
+		struct epitem *epi = ep_item_from_node(node);
+
 		wfcq_node_init(node);
-		/* Release, as in ep_ready_take(): pairs with (C1) */
-		smp_store_release(&ep_item_from_node(node)->state,
-				  EP_STATE_IDLE);
+		ws += ep_pm_uncount(epi);
+		/*
+		 * Release, as in ep_ready_take(): pairs with (C1), orders the
+		 * re-initialised node and the cleared ws_counted before IDLE.
+		 */
+		smp_store_release(&epi->state, EP_STATE_IDLE);
 	}
+	ep_pm_unpend(ep, ws);
 }
 
 static void ep_get(struct eventpoll *ep)
@@ -1376,6 +1544,8 @@ static void ep_free(struct eventpoll *ep)
 {
 	mutex_destroy(&ep->mtx);
 	free_uid(ep->user);
+	/* W2: every EPOLLWAKEUP count was given back with its item */
+	WARN_ON_ONCE(atomic_read(&ep->ws_pending));
 	wakeup_source_unregister(ep->ws);
 	/* ep_get_upwards_depth_proc() may still hold epi->ep under RCU */
 	kfree_rcu(ep, rcu);
@@ -1445,6 +1615,7 @@ static bool ep_remove_epi(struct eventpoll *ep, struct epitem *epi)
 
 	/* Callbacks are unregistered: see ep_ready_unlink() */
 	ep_ready_unlink(ep, epi);
+	WARN_ON_ONCE(READ_ONCE(epi->ws_counted));
 
 	wakeup_source_unregister(ep_wakeup_source(epi));
 	/*
@@ -1661,6 +1832,14 @@ static void ep_show_fdinfo(struct seq_file *m, struct file *f)
 	struct rb_node *rbp;
 
 	mutex_lock(&ep->mtx);
+	/*
+	 * Only for instances that have used EPOLLWAKEUP, so that the output
+	 * of every other instance stays as it was: the EPOLLWAKEUP items
+	 * pending (queued, or delivered level-triggered and still ready).
+	 */
+	if (ep->ws)
+		seq_printf(m, "wakeup_pending: %d\n",
+			   atomic_read(&ep->ws_pending));
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		struct epitem *epi = rb_entry(rbp, struct epitem, rbn);
 		struct inode *inode = file_inode(epi->ffd.file);
@@ -1894,8 +2073,9 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	 * the common case under load, an item that is already QUEUED, free
 	 * of atomic operations: that item is due for a re-poll which, by
 	 * (B1)/(B2), sees this event. Only the claim winner links the node,
-	 * after activating the item's wakeup source so that the source is
-	 * active whenever the item is on a queue.
+	 * after counting an EPOLLWAKEUP item in ep->ws_pending and
+	 * activating its wakeup source (ep_pm_stay_awake_rcu()), so that
+	 * the event is covered from the moment it can be seen on rdq.
 	 */
 	if (READ_ONCE(epi->state) == EP_STATE_IDLE && ep_claim(epi)) {
 		ep_pm_stay_awake_rcu(epi);
@@ -2356,6 +2536,13 @@ static int ep_modify(struct eventpoll *ep, struct epitem *epi,
 			ep_create_wakeup_source(epi);
 	} else if (ep_has_wakeup_source(epi)) {
 		ep_destroy_wakeup_source(epi);
+		/*
+		 * EPOLLWAKEUP cleared: a pending event of this item no longer
+		 * keeps the system awake. No claimant can set ws_counted any
+		 * more: synchronize_rcu() in ep_destroy_wakeup_source() waited
+		 * for every ep_pm_stay_awake_rcu() that saw the old source.
+		 */
+		ep_pm_unpend(ep, ep_pm_uncount(epi));
 	}
 
 	/*

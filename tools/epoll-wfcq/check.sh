@@ -7,7 +7,7 @@ set -u
 STAGE=check
 . "$(dirname "$0")/lib.sh"
 
-EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle ocamlopt:ocaml-nox /usr/lib/python3/dist-packages/ply:python3-ply" \
+EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle ocamlopt:ocaml-nox /usr/lib/python3/dist-packages/ply:python3-ply /usr/lib/python3/dist-packages/git:python3-git" \
 	"$HARNESS/deps.sh" || exit 1
 "$HARNESS/base.sh" || exit 1
 
@@ -34,8 +34,14 @@ allowed() {
 checkpatch() {
 	bad=0
 	for p in $series; do
-		out=$(cd "$src" && scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1)
+		# Debian's python3 has python3-ply for the SPDX check; another
+		# python3 first on PATH (pyenv) may not.
+		out=$(cd "$src" && PATH=/usr/bin:/bin:$PATH \
+			scripts/checkpatch.pl --strict --terse --show-types "$p" 2>&1)
 		printf '%s\n' "$out" | tail -n 1
+		if printf '%s\n' "$out" | grep -q '^Traceback'; then
+			printf '%s\n' "$out" | grep -A3 '^Traceback'; bad=1
+		fi
 		left=$(printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' || true)
 		ok=$(allowed "$(basename "$p")")
 		[ -z "$ok" ] || left=$(printf '%s\n' "$left" | grep -v -F "$ok" || true)
@@ -51,6 +57,8 @@ findings() {
 	_o=$1 _s=$2; shift 2
 	# New files have no base object: the base is built without them.
 	_objs=$(for f in $files; do [ -f "$_s/$f" ] && echo "${f%.c}.o"; done)
+	# Compile them afresh: an up-to-date object prints no warning.
+	for f in $_objs; do rm -f "$dir/$_o/$f"; done
 	# shellcheck disable=SC2086
 	make -C "$_s" O="$dir/$_o" -j"$(nproc)" CC="ccache gcc" W=1 "$@" $_objs \
 		>"$dir/$_o.make.log" 2>&1 || {
