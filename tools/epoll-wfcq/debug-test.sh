@@ -6,7 +6,8 @@
 #     frame in epoll or wfcqueue code fails, others are filed (results.sh);
 #  3. a bounded fuzz on the debug kernel: trinity on the epoll calls as an
 #     unprivileged user for FUZZ_SECS seconds (default 600), then
-#     stress-ng's epoll stressor and fuzz/fuzz-epoll.c, FUZZ_SECS/4 each.
+#     stress-ng's epoll stressor and fuzz/fuzz-epoll.c, FUZZ_SECS/4 each;
+#  4. stress-ng and fuzz-epoll again on the KCSAN kernel (same filter).
 # Any kernel report fails the stage that saw it. Ends with a table and
 # "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -39,15 +40,18 @@ run_variant() {
 	tally "$2" $(($(date +%s) - s)) "$BUILD/$1/guest.counts"
 }
 
-# fuzz: trinity, stress-ng and fuzz-epoll in one boot of the debug kernel.
+# fuzz VARIANT WRAPPER...: one boot of that kernel running the fuzz
+# wrappers (fuzz/run-*); the log sits beside the kernel's .config, which
+# tells results.sh whether to apply the KCSAN filter.
 fuzz() {
-	out=$BUILD/debug
+	out=$BUILD/$1; shift
 	dir=$out/fuzz
 	kernel=$out/arch/x86/boot/bzImage
-	tests="$HARNESS/fuzz/run-trinity $HARNESS/fuzz/run-stress-ng $HARNESS/fuzz/run-fuzz-epoll"
-	# Only a kernel that stage 1 built and booted in this run.
+	tests=
+	for t in "$@"; do tests="$tests $HARNESS/fuzz/run-$t"; done
+	# Only a kernel that its stage built and booted in this run.
 	if [ ! -f "$kernel" ] || [ ! -f "$out/guest.counts" ]; then
-		say "the debug kernel was not built in this run: fuzz not run"
+		say "the $(basename "$out") kernel was not built in this run: fuzz not run"
 		return 1
 	fi
 	(
@@ -60,38 +64,47 @@ fuzz() {
 		EPW_TOOLS="trinity stress-ng $dir/fuzz-epoll" \
 			"$HARNESS/initramfs.sh" "$dir/initramfs.cpio" $tests
 	) || return 1
-	quarter=$((FUZZ_SECS / 4))
-	say "fuzzing: trinity ${FUZZ_SECS}s, stress-ng ${quarter}s, fuzz-epoll ${quarter}s"
-	TIMEOUT=$((FUZZ_SECS + 2 * quarter + 900)) "$HARNESS/boot.sh" "$kernel" \
-		"$dir/initramfs.cpio" "$dir/guest" \
+	say "fuzzing on the $(basename "$out") kernel:$(printf ' %s' "$@")"
+	TIMEOUT=$((2 * FUZZ_SECS + 900)) "$HARNESS/boot.sh" "$kernel" \
+		"$dir/initramfs.cpio" "$out/fuzz-guest" \
 		"FUZZ_SECS=$FUZZ_SECS EPW_TEST_TIMEOUT=$((FUZZ_SECS + 600))" || return 1
 	# shellcheck disable=SC2046
-	"$HARNESS/results.sh" "$dir/guest" $(for t in $tests; do basename "$t"; done)
+	"$HARNESS/results.sh" "$out/fuzz-guest" $(for t in $tests; do basename "$t"; done)
+}
+
+# fuzz_stage NAME VARIANT WRAPPER...
+fuzz_stage() {
+	name=$1; shift
+	rm -f "$BUILD/$1/fuzz-guest.counts"
+	s=$(date +%s)
+	fuzz "$@"
+	tally "$name" $(($(date +%s) - s)) "$BUILD/$1/fuzz-guest.counts"
 }
 
 mkdir -p "$BUILD"
-banner "1/3 lockdep + KASAN kernel: epoll selftests, race tests, KUnit"
+banner "1/4 lockdep + KASAN kernel: epoll selftests, race tests, KUnit"
 run_variant debug "lockdep+KASAN: selftests, races, KUnit"
 
-banner "2/3 KCSAN kernel: epoll selftests and race tests"
-run_variant kcsan "KCSAN: selftests, races (epoll/wfcq races)"
+banner "2/4 KCSAN kernel: epoll selftests and race tests"
+run_variant kcsan "KCSAN: selftests, races, KUnit"
 
-banner "3/3 fuzz on the lockdep + KASAN kernel (FUZZ_SECS=$FUZZ_SECS)"
-rm -f "$BUILD/debug/fuzz/guest.counts"
-s=$(date +%s)
-fuzz
-tally "fuzz: trinity, stress-ng, fuzz-epoll" $(($(date +%s) - s)) "$BUILD/debug/fuzz/guest.counts"
+banner "3/4 fuzz on the lockdep + KASAN kernel (FUZZ_SECS=$FUZZ_SECS)"
+fuzz_stage "lockdep+KASAN: trinity, stress-ng, fuzz-epoll" debug trinity stress-ng fuzz-epoll
+
+banner "4/4 fuzz on the KCSAN kernel (FUZZ_SECS/4 each)"
+fuzz_stage "KCSAN: stress-ng, fuzz-epoll" kcsan stress-ng fuzz-epoll
 
 banner "summary"
-tap=$BUILD/debug/fuzz/guest.tap
-if [ -f "$tap" ]; then
-	echo "fuzz iterations:"
-	sed -n 's/^ok 1 /  /p; s/^not ok 1 /  FAILED: /p' "$tap"
-fi
-if [ -s "$BUILD/kcsan/guest.kcsan-other" ]; then
-	echo "KCSAN reports outside epoll/wfcqueue (not failures): $(cat "$BUILD/kcsan/guest.kcsan-other.count")" \
-		"in $BUILD/kcsan/guest.kcsan-other"
-fi
+for v in debug kcsan; do
+	[ -f "$BUILD/$v/fuzz-guest.tap" ] || continue
+	echo "fuzz iterations, $v kernel:"
+	sed -n 's/^ok 1 /  /p; s/^not ok 1 /  FAILED: /p' "$BUILD/$v/fuzz-guest.tap"
+done
+for log in "$BUILD/kcsan/guest" "$BUILD/kcsan/fuzz-guest"; do
+	[ -s "$log.kcsan-other" ] || continue
+	echo "KCSAN reports outside epoll/wfcqueue (not failures):" \
+		"$(cat "$log.kcsan-other.count") in $log.kcsan-other"
+done
 printf '%-44s %6s %6s %7s\n%s' stage passed failed time "$table"
 echo "$P passed, $F failed"
 [ "$F" = 0 ]
