@@ -101,6 +101,8 @@ for v in debug kcsan; do
 	sed -n 's/^ok 1 /  /p; s/^not ok 1 /  FAILED: /p' "$BUILD/$v/fuzz-guest.tap"
 done
 for log in "$BUILD/kcsan/guest" "$BUILD/kcsan/fuzz-guest"; do
+	[ -f "$log.tap" ] && echo "KCSAN counters, $(basename "$log"):" \
+		"$(sed -n 's/^@@EPW KCSAN //p' "$log.tap" | grep -E '^(setup_watchpoints|data_races|report_races)' | tr '\n' ' ')"
 	[ -s "$log.kcsan-other" ] || continue
 	echo "KCSAN reports outside epoll/wfcqueue (not failures):" \
 		"$(cat "$log.kcsan-other.count") in $log.kcsan-other"
