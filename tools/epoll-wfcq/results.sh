@@ -61,7 +61,10 @@ fi
 # On a KCSAN kernel (the .config beside LOG says so), a data-race report
 # fails the run only when a frame of it is in fs/eventpoll.c or the
 # wfcqueue code; the others (the base has them too) go to LOG.kcsan-other.
-console=$(sed 's/^\[ *[0-9.]*\] //' "$log.console")
+# An access stack is read down to an interrupt or exception entry frame
+# (asm_sysvec_*, asm_common_interrupt, asm_exc_*): below it lie the frames
+# of whatever the interrupt happened to land in, not the racing access's.
+console=$(sed 's/\r$//; s/^\[ *[0-9.]*\] //' "$log.console")
 kdir=$(dirname "$log")
 if grep -q '^CONFIG_KCSAN=y' "$kdir/.config" 2>/dev/null; then
 	# Our functions: every text symbol of the objects, and any wfcq_*.
@@ -82,15 +85,27 @@ if grep -q '^CONFIG_KCSAN=y' "$kdir/.config" 2>/dev/null; then
 		}
 		return 0
 	}
-	/BUG: KCSAN: / { inblk = 1; blk = $0; hit = frames($0); next }
-	inblk && /^=+$/ {
-		print blk "\n" $0 > (hit ? mine : other)
-		if (hit) print blk; else nother++
-		inblk = 0; next
+	# A report runs from its "BUG: KCSAN:" line to the next "=====" line.
+	# Only the BUG: line of a report outside our code leaves the scanned
+	# text: every other line stays in, so nothing else can hide there.
+	function flush() {
+		print head body > (hit ? mine : other)
+		if (hit) print head; else nother++
+		if (body != "") print substr(body, 2)
+		inblk = 0
 	}
-	inblk { blk = blk "\n" $0; hit = hit || frames($0); next }
+	inblk && /^=+[ \t]*$/ { body = body "\n" $0; flush(); next }
+	inblk && /BUG: KCSAN: / { flush() }
+	/BUG: KCSAN: / { inblk = 1; head = $0; body = ""; hit = frames($0); cut = 0; next }
+	inblk {
+		body = body "\n" $0
+		if ($0 ~ /^[ \t]*$/ || $0 ~ / (to|origin)/) cut = 0	# next stack
+		else if ($0 ~ /^[ \t]*asm_(sysvec_|common_interrupt|exc_)/) cut = 1
+		else if (!cut) hit = hit || frames($0)
+		next
+	}
 	{ print }
-	END { if (inblk) { print blk > (hit ? mine : other); if (hit) print blk; else nother++ }
+	END { if (inblk) flush()
 	      print nother + 0 > (other ".count") }')
 	nother=$(cat "$log.kcsan-other.count")
 	kcsan_note=", no KCSAN report in epoll/wfcqueue"
