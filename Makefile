@@ -39,7 +39,7 @@ mutants:
 	@$(H)/mutants.sh
 
 debug-test:
-	@echo "make $@: not implemented yet (see the open issues)"; exit 1
+	@$(H)/debug-test.sh
 
 clean:
 	rm -rf build

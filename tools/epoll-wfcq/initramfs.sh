@@ -1,6 +1,9 @@
 #!/bin/sh
-# initramfs.sh CPIO LIST BIN...: a busybox initramfs holding the guest init
-# and the given static test binaries; LIST names them in run order.
+# initramfs.sh CPIO BIN...: a busybox initramfs holding the guest init
+# and the given test programs (static binaries or busybox sh scripts);
+# /tests/list names them in run order. EPW_TOOLS="PROG..." adds host
+# programs under /bin, a dynamic one with the shared libraries that ldd
+# names, at their host paths.
 set -eu
 STAGE=initramfs
 . "$(dirname "$0")/lib.sh"
@@ -14,10 +17,21 @@ cp "$HARNESS/guest-init" "$root/init"
 chmod +x "$root/init"
 : >"$root/tests/list"
 for b in "$@"; do
-	readelf -l "$b" | grep -q INTERP && die "$b is not static"
+	# Test programs are static ELF binaries or scripts for busybox sh.
+	if [ "$(head -c 4 "$b")" = "$(printf '\177ELF')" ]; then
+		readelf -l "$b" | grep -q INTERP && die "$b is not static"
+	fi
 	cp "$b" "$root/tests/"
 	basename "$b" >>"$root/tests/list"
 done
+for t in ${EPW_TOOLS:-}; do
+	p=$(command -v "$t") || die "tool $t not found on the host"
+	cp "$p" "$root/bin/"
+	for lib in $(ldd "$p" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+done
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$cpio.tmp"
 mv "$cpio.tmp" "$cpio"
-say "$(basename "$cpio"): $# test binaries"
+say "$(basename "$cpio"): $# test binaries${EPW_TOOLS:+, tools: $EPW_TOOLS}"

@@ -1,0 +1,112 @@
+#!/bin/sh
+# debug-test.sh: the series on sanitizer kernels (make debug-test).
+#  1. lockdep + KASAN + DEBUG_LIST + DEBUG_ATOMIC_SLEEP (run.sh debug):
+#     every epoll selftest, the race tests and KUnit;
+#  2. KCSAN (run.sh kcsan): the same tests; a data race reported with a
+#     frame in epoll or wfcqueue code fails, others are filed (results.sh);
+#  3. a bounded fuzz on the debug kernel: trinity on the epoll calls as an
+#     unprivileged user for FUZZ_SECS seconds (default 600), then
+#     stress-ng's epoll stressor and fuzz/fuzz-epoll.c, FUZZ_SECS/4 each;
+#  4. stress-ng and fuzz-epoll again on the KCSAN kernel (same filter).
+# Any kernel report fails the stage that saw it. Ends with a table and
+# "N passed, N failed"; exits non-zero on any failure.
+set -u
+STAGE=debug-test
+. "$(dirname "$0")/lib.sh"
+
+FUZZ_SECS=${FUZZ_SECS:-600}
+case $FUZZ_SECS in '' | *[!0-9]*) die "FUZZ_SECS must be a number of seconds" ;; esac
+[ "$FUZZ_SECS" -ge 4 ] || die "FUZZ_SECS must be at least 4"
+export FUZZ_SECS EPW_DEPS_EXTRA="${EPW_DEPS_EXTRA:-} trinity:trinity stress-ng:stress-ng"
+
+P=0 F=0 table=
+# tally NAME SECS COUNTS-FILE: add a stage's "passed failed [skipped]"
+# counts; a skip fails, and so does a stage that left no counts.
+tally() {
+	p=0 f=1 s=0
+	[ -s "$3" ] && read -r p f s <"$3"
+	f=$((f + ${s:-0}))
+	P=$((P + p)) F=$((F + f))
+	table="$table$(printf '%-44s %6d %6d %6ss' "$1" "$p" "$f" "$2")
+"
+}
+banner() { printf '\n==== %s\n' "$*"; }
+
+# run_variant VARIANT NAME: build, boot and test one sanitizer kernel.
+run_variant() {
+	rm -f "$BUILD/$1/guest.counts"
+	s=$(date +%s)
+	"$HARNESS/run.sh" "$1"
+	tally "$2" $(($(date +%s) - s)) "$BUILD/$1/guest.counts"
+}
+
+# fuzz VARIANT WRAPPER...: one boot of that kernel running the fuzz
+# wrappers (fuzz/run-*); the log sits beside the kernel's .config, which
+# tells results.sh whether to apply the KCSAN filter.
+fuzz() {
+	out=$BUILD/$1; shift
+	dir=$out/fuzz
+	kernel=$out/arch/x86/boot/bzImage
+	tests=
+	for t in "$@"; do tests="$tests $HARNESS/fuzz/run-$t"; done
+	# Only a kernel that its stage built and booted in this run.
+	if [ ! -f "$kernel" ] || [ ! -f "$out/guest.counts" ]; then
+		say "the $(basename "$out") kernel was not built in this run: fuzz not run"
+		return 1
+	fi
+	(
+		STAGE=fuzz
+		mkdir -p "$dir"
+		say "building fuzz-epoll"
+		run "$dir/fuzz-epoll.log" gcc -O2 -Wall -Wextra -static -pthread \
+			-o "$dir/fuzz-epoll" "$HARNESS/fuzz/fuzz-epoll.c"
+		# shellcheck disable=SC2086
+		EPW_TOOLS="trinity stress-ng $dir/fuzz-epoll" \
+			"$HARNESS/initramfs.sh" "$dir/initramfs.cpio" $tests
+	) || return 1
+	say "fuzzing on the $(basename "$out") kernel:$(printf ' %s' "$@")"
+	TIMEOUT=$((2 * FUZZ_SECS + 900)) "$HARNESS/boot.sh" "$kernel" \
+		"$dir/initramfs.cpio" "$out/fuzz-guest" \
+		"FUZZ_SECS=$FUZZ_SECS EPW_TEST_TIMEOUT=$((FUZZ_SECS + 600))" || return 1
+	# shellcheck disable=SC2046
+	"$HARNESS/results.sh" "$out/fuzz-guest" $(for t in $tests; do basename "$t"; done)
+}
+
+# fuzz_stage NAME VARIANT WRAPPER...
+fuzz_stage() {
+	name=$1; shift
+	rm -f "$BUILD/$1/fuzz-guest.counts"
+	s=$(date +%s)
+	fuzz "$@"
+	tally "$name" $(($(date +%s) - s)) "$BUILD/$1/fuzz-guest.counts"
+}
+
+mkdir -p "$BUILD"
+banner "1/4 lockdep + KASAN kernel: epoll selftests, race tests, KUnit"
+run_variant debug "lockdep+KASAN: selftests, races, KUnit"
+
+banner "2/4 KCSAN kernel: epoll selftests and race tests"
+run_variant kcsan "KCSAN: selftests, races, KUnit"
+
+banner "3/4 fuzz on the lockdep + KASAN kernel (FUZZ_SECS=$FUZZ_SECS)"
+fuzz_stage "lockdep+KASAN: trinity, stress-ng, fuzz-epoll" debug trinity stress-ng fuzz-epoll
+
+banner "4/4 fuzz on the KCSAN kernel (FUZZ_SECS/4 each)"
+fuzz_stage "KCSAN: stress-ng, fuzz-epoll" kcsan stress-ng fuzz-epoll
+
+banner "summary"
+for v in debug kcsan; do
+	[ -f "$BUILD/$v/fuzz-guest.tap" ] || continue
+	echo "fuzz iterations, $v kernel:"
+	sed -n 's/^ok 1 /  /p; s/^not ok 1 /  FAILED: /p' "$BUILD/$v/fuzz-guest.tap"
+done
+for log in "$BUILD/kcsan/guest" "$BUILD/kcsan/fuzz-guest"; do
+	[ -f "$log.tap" ] && echo "KCSAN counters, $(basename "$log"):" \
+		"$(sed -n 's/^@@EPW KCSAN //p' "$log.tap" | grep -E '^(setup_watchpoints|data_races|report_races)' | tr '\n' ' ')"
+	[ -s "$log.kcsan-other" ] || continue
+	echo "KCSAN reports outside epoll/wfcqueue (not failures):" \
+		"$(cat "$log.kcsan-other.count") in $log.kcsan-other"
+done
+printf '%-44s %6s %6s %7s\n%s' stage passed failed time "$table"
+echo "$P passed, $F failed"
+[ "$F" = 0 ]
