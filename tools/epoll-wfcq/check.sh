@@ -120,7 +120,6 @@ files=$(git -C "$src" diff --name-only base HEAD -- '*.c' ':!tools/')
 [ -n "$files" ] || die "the series touches no kernel C file"
 say "touched C files: $files"
 gate checkpatch checkpatch
-# W=1 first: the later runs find the objects built and only run the checker.
 gate W=1 compare w1 findings
 gate sparse compare sparse findings C=2
 gate coccicheck compare cocci cocci
