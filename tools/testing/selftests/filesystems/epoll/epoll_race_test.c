@@ -1722,17 +1722,22 @@ TEST(error_codes)
  */
 #define RW_NITEMS	512
 
-struct rw_ctx {
-	int fd[RW_NITEMS];
+/*
+ * A writer thread that adds 1 to an eventfd once per round, a random
+ * race_spin() delay after the main thread starts the round: tests 11
+ * and 13 use it to land a write at a random point of a syscall.
+ */
+struct pulse {
+	int fd;
 	int round;		/* main thread: write once in this round */
 	int written;		/* writer: last round it wrote in */
 	int stop;
 	unsigned int delay;	/* race_spin() units before the write */
 };
 
-static void *rw_writer(void *arg)
+static void *pulse_writer(void *arg)
 {
-	struct rw_ctx *c = ((struct race_thread *)arg)->ctx;
+	struct pulse *c = ((struct race_thread *)arg)->ctx;
 	uint64_t one = 1;
 	int r;
 
@@ -1741,13 +1746,35 @@ static void *rw_writer(void *arg)
 			if (load_int(&c->stop))
 				return NULL;
 		race_spin(__atomic_load_n(&c->delay, __ATOMIC_RELAXED));
-		if (write(c->fd[0], &one, sizeof(one)) != sizeof(one)) {
+		if (write(c->fd, &one, sizeof(one)) != sizeof(one)) {
 			race_fail("write: %s", strerror(errno));
 			return NULL;
 		}
 		__atomic_store_n(&c->written, r, __ATOMIC_RELEASE);
 	}
 }
+
+/* Start round @r of @c, its write @spin_max race_spin() units or less away. */
+static void pulse_start(struct pulse *c, unsigned long r, uint32_t *seed,
+			unsigned long spin_max)
+{
+	c->delay = race_rand(seed) % spin_max;
+	__atomic_store_n(&c->round, (int)r, __ATOMIC_RELEASE);
+}
+
+/* How many race_spin() units take about @ns nanoseconds, at least 1. */
+static unsigned long spin_units(uint64_t ns)
+{
+	uint64_t t0 = race_now_ns();
+
+	race_spin(1 << 16);
+	return (ns << 16) / (race_now_ns() - t0 + 1) + 1;
+}
+
+struct rw_ctx {
+	int fd[RW_NITEMS];
+	struct pulse pulse;	/* writes fd[0] */
+};
 
 /* Queue every item on the inner instance, then make them not ready. */
 static int rw_fill(struct rw_ctx *c)
@@ -1767,7 +1794,7 @@ static int rw_fill(struct rw_ctx *c)
 TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 {
 	unsigned long rounds = race_iters() / 2, r, spin_max;
-	uint64_t deadline, t0, scan_ns, spin_ns;
+	uint64_t deadline, t0, scan_ns;
 	uint32_t seed = race_seed(11);
 	struct epoll_event ev[8];
 	struct race_thread t;
@@ -1791,20 +1818,17 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 	t0 = race_now_ns();
 	ASSERT_EQ(0, epoll_wait(outer, ev, ARRAY_LEN(ev), 0));
 	scan_ns = race_now_ns() - t0 + 1;
-	t0 = race_now_ns();
-	race_spin(1 << 16);
-	spin_ns = race_now_ns() - t0 + 1;
-	spin_max = (scan_ns << 16) / spin_ns + 1;
+	spin_max = spin_units(scan_ns);
 
+	c.pulse.fd = c.fd[0];
 	deadline = race_deadline();
-	ASSERT_EQ(1, start_threads(&t, 1, &c, rw_writer));
+	ASSERT_EQ(1, start_threads(&t, 1, &c.pulse, pulse_writer));
 	for (r = 1; r <= rounds && race_now_ms() < deadline; r++) {
 		if (rw_fill(&c)) {
 			race_fail("write/read of the eventfds: %s", strerror(errno));
 			break;
 		}
-		c.delay = race_rand(&seed) % spin_max;
-		__atomic_store_n(&c.round, (int)r, __ATOMIC_RELEASE);
+		pulse_start(&c.pulse, r, &seed, spin_max);
 
 		n = epoll_wait(outer, ev, ARRAY_LEN(ev), 0);
 		if (!n)
@@ -1814,7 +1838,8 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 				  "an event on the inner instance did not reach the outer one");
 			break;
 		}
-		if (!race_wait_eq(&c.written, (int)r, race_now_ms() + RACE_WAIT_MS))
+		if (!race_wait_eq(&c.pulse.written, (int)r,
+				  race_now_ms() + RACE_WAIT_MS))
 			break;
 		/* Consume the event; empty both ready lists. */
 		while (epoll_wait(inner, ev, ARRAY_LEN(ev), 0) > 0)
@@ -1826,7 +1851,7 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 		while (epoll_wait(outer, ev, ARRAY_LEN(ev), 0) > 0)
 			;
 	}
-	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&c.pulse.stop, 1, __ATOMIC_RELEASE);
 	join_threads(&t, 1);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
 	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
@@ -1927,62 +1952,33 @@ TEST(max_user_watches)
  */
 #define WR_LATE_MS	500
 
-struct wr_ctx {
-	int efd;
-	int armed;		/* waiter: about to wait in this round */
-	int stop;
-	unsigned int delay;	/* race_spin() units before the write */
-};
-
-static void *wr_writer(void *arg)
-{
-	struct wr_ctx *c = ((struct race_thread *)arg)->ctx;
-	uint64_t one = 1;
-	int r;
-
-	for (r = 1; ; r++) {
-		while (load_int(&c->armed) < r)
-			if (load_int(&c->stop))
-				return NULL;
-		race_spin(__atomic_load_n(&c->delay, __ATOMIC_RELAXED));
-		if (write(c->efd, &one, sizeof(one)) != sizeof(one)) {
-			race_fail("write: %s", strerror(errno));
-			return NULL;
-		}
-	}
-}
-
 TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 {
 	unsigned long rounds = race_iters() * 20, r, spin_max, late = 0;
-	uint64_t deadline, t0, entry_ns, spin_ns, v;
+	uint64_t deadline, t0, entry_ns, v;
 	uint32_t seed = race_seed(13);
 	struct epoll_event ev;
 	struct race_thread t;
-	struct wr_ctx c = {};
+	struct pulse c = {};
 	int ep, n, i;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
-	c.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	ASSERT_LE(0, c.efd);
-	ASSERT_EQ(0, race_epoll_add(ep, c.efd, EPOLLIN | EPOLLET, 1));
+	c.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, c.fd);
+	ASSERT_EQ(0, race_epoll_add(ep, c.fd, EPOLLIN | EPOLLET, 1));
 
 	/* Spread the writes over twice the time of an epoll_wait() call. */
 	t0 = race_now_ns();
 	for (i = 0; i < 100; i++)
 		ASSERT_EQ(0, epoll_wait(ep, &ev, 1, 0));
 	entry_ns = (race_now_ns() - t0) / 100 + 1;
-	t0 = race_now_ns();
-	race_spin(1 << 16);
-	spin_ns = race_now_ns() - t0 + 1;
-	spin_max = (entry_ns << 17) / spin_ns + 1;
+	spin_max = spin_units(2 * entry_ns);
 
 	deadline = race_deadline();
-	ASSERT_EQ(1, start_threads(&t, 1, &c, wr_writer));
+	ASSERT_EQ(1, start_threads(&t, 1, &c, pulse_writer));
 	for (r = 1; r <= rounds && race_now_ms() < deadline; r++) {
-		c.delay = race_rand(&seed) % spin_max;
-		__atomic_store_n(&c.armed, (int)r, __ATOMIC_RELEASE);
+		pulse_start(&c, r, &seed, spin_max);
 		t0 = race_now_ms();
 		n = epoll_wait(ep, &ev, 1, RACE_WAIT_MS);
 		if (n != 1) {
@@ -1993,7 +1989,7 @@ TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 		if (race_now_ms() - t0 >= WR_LATE_MS && ++late)
 			race_fail("round %lu: woken after %llu ms: the wakeup was lost",
 				  r, (unsigned long long)(race_now_ms() - t0));
-		if (read(c.efd, &v, sizeof(v)) != sizeof(v)) {
+		if (read(c.fd, &v, sizeof(v)) != sizeof(v)) {
 			race_fail("read: %s", strerror(errno));
 			break;
 		}
@@ -2005,7 +2001,7 @@ TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
 	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
 	       (unsigned long long)entry_ns * 2);
-	close(c.efd);
+	close(c.fd);
 	close(ep);
 }
 
