@@ -203,6 +203,12 @@
  * for a re-poll that will see the new event (see (B1)/(B2)). No lock of
  * the eventpoll is ever taken by ep_poll_callback().
  *
+ * A consumer whose claim fails (ep_ready_add(), level-triggered re-queue,
+ * put-back) lost it to a callback that may not have linked the node yet.
+ * ep_ready_wait_linked() waits for that link (a few instructions with
+ * preemption disabled) so that the item is on rdq before the consumer's
+ * harvest ends, as the base's ep->lock guaranteed.
+ *
  * While a consumer moves items (a splice empties rdq a moment before it
  * fills txl; a taken item is on no queue until it is delivered or
  * re-queued), the queues alone can look empty although an item is on its
@@ -241,6 +247,9 @@
  *        the consumer's splice and dequeues.
  *   (S2) ep_harvest_end(): smp_wmb() between the consumer's re-queues
  *        and the even harvest_seq.
+ *   (S3) ep_ready_wait_linked(): smp_mb() after seeing a callback link
+ *        an item whose claim the consumer lost, before the even
+ *        harvest_seq.
  *
  * Pairings:
  *
@@ -283,7 +292,8 @@
  *   (S1)/(S2) - with the two smp_rmb() of ep_events_available(), the
  *     seqcount read pattern: a reader that sees a queue emptied by a
  *     harvest sees that harvest's odd harvest_seq, and a reader that
- *     sees the even value ending a harvest sees its re-queues.
+ *     sees the even value ending a harvest sees its re-queues; with
+ *     (S3), also the items that callbacks linked for it.
  *
  * Removal: after ep_unregister_pollwait() no callback for the item can
  * be running or start. remove_wait_queue() takes the watched head's
@@ -1334,6 +1344,47 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
 }
 
 /*
+ * A consumer under ep->mtx lost the claim of @epi: @epi is QUEUED. If a
+ * callback won it, the callback may still be between its cmpxchg() (C1)
+ * and its enqueue, with the node on no queue. Wait until the node is
+ * linked, so that the item is visible on rdq (to ep_events_available()
+ * and to the next harvest) before this consumer's ep_harvest_end(), as
+ * it was in the base, where the callback linked the item under the lock
+ * that the consumer took. Otherwise a level-triggered item that stays
+ * ready could be missing from a concurrent epoll_wait() with a zero
+ * timeout, or from the next one.
+ *
+ * The node is linked once it has a successor or is the tail of rdq or
+ * of txl; nothing can unlink it while we hold ep->mtx, so the loop ends.
+ * It waits only for the callback's few instructions between the claim
+ * and the xchg() of wfcq_enqueue() (for an EPOLLWAKEUP item, also the
+ * activation of its wakeup source): the callback runs under the wait
+ * queue's spinlock with preemption disabled. On PREEMPT_RT that section
+ * is preemptible, and a consumer must not wait for a preempted producer:
+ * there the item becomes visible when the callback links it, and the
+ * callback wakes the waiters then.
+ *
+ * (S3) The link we saw is another CPU's store, not ours, and the
+ * smp_wmb() of ep_harvest_end() (S2) does not order it before the even
+ * harvest_seq for a reader. smp_mb() does: it is cumulative.
+ */
+static void ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
+{
+	struct wfcq_node *node = &epi->rdllink;
+
+	lockdep_assert_held(&ep->mtx);
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return;
+
+	while (!READ_ONCE(node->next) &&
+	       READ_ONCE(ep->rdq_tail.p) != node &&
+	       READ_ONCE(ep->txl_tail.p) != node)
+		cpu_relax();
+	smp_mb(); /* (S3): pass the callback's link on, see above */
+}
+
+/*
  * Put @epi, which the caller has just claimed, back at the head of txl,
  * ahead of everything still queued. wfcqueue only appends, so build a
  * one-node queue and append txl to it, then move the result back: three
@@ -1363,6 +1414,8 @@ static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
 	if (ep_claim(epi)) {
 		ep_pm_requeue(ep, epi);
 		ep_ready_push_front(ep, epi);
+	} else {
+		ep_ready_wait_linked(ep, epi);
 	}
 }
 
@@ -1377,6 +1430,8 @@ static void ep_ready_requeue(struct eventpoll *ep, struct epitem *epi)
 	if (ep_claim(epi)) {
 		ep_pm_requeue(ep, epi);
 		ep_enqueue(ep, epi);
+	} else {
+		ep_ready_wait_linked(ep, epi);
 	}
 }
 
@@ -1387,8 +1442,10 @@ static void ep_ready_requeue(struct eventpoll *ep, struct epitem *epi)
  */
 static void ep_ready_add(struct eventpoll *ep, struct epitem *epi)
 {
-	if (!ep_claim(epi))
+	if (!ep_claim(epi)) {
+		ep_ready_wait_linked(ep, epi);
 		return;
+	}
 
 	ep_pm_stay_awake_rcu(epi);
 	/* (B5): fully ordered, before the waitqueue_active() checks */
@@ -2906,7 +2963,7 @@ static int ep_loop_check_proc(struct eventpoll *ep, int depth)
 		return ep->loop_check_depth;
 
 	mutex_lock_nested(&ep->mtx, depth + 1);
-	ep->gen = loop_check_gen;
+	WRITE_ONCE(ep->gen, loop_check_gen);
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		epi = rb_entry(rbp, struct epitem, rbn);
 		if (unlikely(is_file_epoll(epi->ffd.file))) {
@@ -2948,7 +3005,7 @@ static int ep_get_upwards_depth_proc(struct eventpoll *ep, int depth)
 		return ep->loop_check_depth;
 	hlist_for_each_entry_rcu(epi, &ep->refs, fllink)
 		result = max(result, ep_get_upwards_depth_proc(epi->ep, depth + 1) + 1);
-	ep->gen = loop_check_gen;
+	WRITE_ONCE(ep->gen, loop_check_gen);
 	ep->loop_check_depth = result;
 	return result;
 }
@@ -3152,13 +3209,20 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
 	if (error)
 		goto error_tgt_fput;
 	if (op == EPOLL_CTL_ADD) {
-		if (READ_ONCE(fd_file(f)->f_ep) || ep->gen == loop_check_gen ||
+		/*
+		 * ep->gen and loop_check_gen are written under
+		 * epnested_mutex, which we do not hold here: read them
+		 * once each, as ep_get_upwards_depth_proc() and the other
+		 * epoll_ctl() callers may be writing them.
+		 */
+		if (READ_ONCE(fd_file(f)->f_ep) ||
+		    READ_ONCE(ep->gen) == READ_ONCE(loop_check_gen) ||
 		    is_file_epoll(fd_file(tf))) {
 			mutex_unlock(&ep->mtx);
 			error = epoll_mutex_lock(&epnested_mutex, 0, nonblock);
 			if (error)
 				goto error_tgt_fput;
-			loop_check_gen++;
+			WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
 			full_check = 1;
 			if (is_file_epoll(fd_file(tf))) {
 				tep = fd_file(tf)->private_data;
@@ -3215,7 +3279,7 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
 error_tgt_fput:
 	if (full_check) {
 		clear_tfile_check_list();
-		loop_check_gen++;
+		WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
 		mutex_unlock(&epnested_mutex);
 	}
 	return error;
