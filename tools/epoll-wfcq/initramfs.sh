@@ -16,6 +16,7 @@ cp /bin/busybox "$root/bin/busybox"
 cp "$HARNESS/guest-init" "$root/init"
 chmod +x "$root/init"
 : >"$root/tests/list"
+sed 's/ *#.*//; /^$/d' "$HARNESS/config/flaky-tests" >"$root/tests/flaky"
 for b in "$@"; do
 	# Test programs are static ELF binaries or scripts for busybox sh.
 	if [ "$(head -c 4 "$b")" = "$(printf '\177ELF')" ]; then

@@ -15,8 +15,19 @@ REPORTS='BUG:|WARNING:|KASAN:|KCSAN:|UBSAN:|Oops|Kernel panic|general protection
 [ -f "$log.tap" ] || : >"$log.tap"
 awk -v counts="$log.counts" -v expected="$*" '
 { sub(/\r$/, "") }
+# A failure is printed when the run of its binary ends, unless a rerun of
+# that test passed (@@EPW FLAKY, see config/flaky-tests).
+function fails(   i, n) {
+	for (i = 1; i <= nf; i++) {
+		n = fl[i]; sub(/^not ok [0-9]+ (global\.)?/, "", n); sub(/ .*/, "", n)
+		if (!(n in flaky)) print "  FAIL " t ": " fl[i] > "/dev/stderr"
+	}
+	nf = 0; split("", flaky)
+}
 /^@@EPW RUN / { t = $3; ran[t] = 1; p = f = s = 0; plan = -1; next }
+/^@@EPW FLAKY / { flaky[$3] = 1; f--; p++; note = note (note == "" ? "" : ", ") $3 " failed, passed on rerun " $NF; next }
 /^@@EPW END / {
+	fails()
 	rc = $4; sub(/rc=/, "", rc); secs = $5; sub(/secs=/, "", secs)
 	n = p + f + s
 	if (plan > n) { f += plan - n; note = sprintf("%d missing", plan - n) }
@@ -31,9 +42,9 @@ t == "" { next }
 /^1\.\.[0-9]+/ && plan < 0 { plan = substr($0, 4) + 0; next }
 /^ok [0-9]+ .*# SKIP/ { s++; next }
 /^ok [0-9]+/ { p++; next }
-/^not ok [0-9]+/ { f++; print "  FAIL " t ": " $0 > "/dev/stderr"; next }
+/^not ok [0-9]+/ { f++; fl[++nf] = $0; next }
 BEGIN { printf "%-28s %6s %6s %7s %6s\n", "binary", "passed", "failed", "skipped", "secs" }
-END { if (t != "") { printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f + 1, s, "-", "did not finish"; P += p; F += f + 1 }
+END { if (t != "") { fails(); printf "%-28s %6d %6d %7d %6s  %s\n", t, p, f + 1, s, "-", "did not finish"; P += p; F += f + 1 }
       n = split(expected, e, " ")
       for (i = 1; i <= n; i++) if (!(e[i] in ran)) { printf "%-28s %6d %6d %7d %6s  %s\n", e[i], 0, 1, 0, "-", "did not run"; F++ }
       print P + 0, F + 0, S + 0 > counts }
