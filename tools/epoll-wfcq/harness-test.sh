@@ -92,6 +92,18 @@ t_crashing_test_fails() {
 	[ "$(cut -d" " -f2 "$dir/crash.counts")" = 1 ]
 }
 
+# epoll58 is listed in config/flaky-tests for epoll_wakeup_test only: there
+# it fails once and passes on its first rerun; in other-test it is not rerun.
+t_flaky_rerun() {
+	"$HARNESS/boot.sh" "$kernel" "$dir/flaky.cpio" "$dir/flaky" >"$dir/flaky.out" 2>&1 || return 1
+	"$HARNESS/results.sh" "$dir/flaky" >"$dir/flaky.table" 2>&1 && return 1
+	cat "$dir/flaky.table"
+	expect '^epoll_wakeup_test +2 +0 +0 .*epoll58 failed, passed on rerun 1' "$dir/flaky.table" &&
+	expect '^other-test +0 +1 +0 .*exit 1' "$dir/flaky.table" &&
+	expect 'FAIL other-test: not ok 1 global.epoll58' "$dir/flaky.table" &&
+	[ "$(grep -c '^# rerun: ok 1 global.epoll58' "$dir/flaky.tap")" = 1 ]
+}
+
 say "preparing a scratch tree and a guest with a crashing test"
 printf '#include <stdio.h>\nint main(void){puts("TAP version 13\\n1..1");fflush(stdout);*(volatile int *)0 = 1;return 0;}\n' >"$dir/segv-test.c"
 printf '#include <stdio.h>\nint main(void){puts("TAP version 13\\n1..1\\nok 1 pass");return 0;}\n' >"$dir/pass-test.c"
@@ -99,6 +111,22 @@ gcc -static -O2 -o "$dir/segv-test" "$dir/segv-test.c" &&
 gcc -static -O2 -o "$dir/pass-test" "$dir/pass-test.c" &&
 "$HARNESS/initramfs.sh" "$dir/crash.cpio" "$dir/segv-test" "$dir/pass-test" ||
 	die "cannot build the test guest"
+mkdir -p "$dir/flaky-bin"
+cat >"$dir/flaky-bin/epoll_wakeup_test" <<'EOF'
+#!/bin/sh
+echo 'TAP version 13'
+[ "$1" = -t ] && { echo '1..1'; echo "ok 1 global.$2"; exit 0; }
+printf '1..2\nok 1 global.epoll1\nnot ok 2 global.epoll58\n'
+exit 1
+EOF
+cat >"$dir/flaky-bin/other-test" <<'EOF'
+#!/bin/sh
+printf 'TAP version 13\n1..1\nnot ok 1 global.epoll58\n'
+exit 1
+EOF
+chmod +x "$dir"/flaky-bin/*
+"$HARNESS/initramfs.sh" "$dir/flaky.cpio" "$dir/flaky-bin/epoll_wakeup_test" "$dir/flaky-bin/other-test" ||
+	die "cannot build the flaky-test guest"
 make_patches >"$dir/prepare.log" 2>&1 || { cat "$dir/prepare.log"; die "cannot prepare the scratch tree"; }
 
 check t_series_does_not_apply
@@ -107,5 +135,6 @@ check t_missing_dependency
 check t_guest_panic
 check t_guest_hang
 check t_crashing_test_fails
+check t_flaky_rerun
 echo "$passed $failed" >"$BUILD/harness.counts"
 [ "$failed" = 0 ]
