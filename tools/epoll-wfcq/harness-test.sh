@@ -83,10 +83,15 @@ t_guest_hang() {
 	expect 'last console lines' "$dir/hang.out"
 }
 
+# guest_fails NAME: boot the guest NAME.cpio; its results must fail.
+guest_fails() {
+	"$HARNESS/boot.sh" "$kernel" "$dir/$1.cpio" "$dir/$1" >"$dir/$1.out" 2>&1 || return 1
+	"$HARNESS/results.sh" "$dir/$1" >"$dir/$1.table" 2>&1 && return 1
+	cat "$dir/$1.table"
+}
+
 t_crashing_test_fails() {
-	"$HARNESS/boot.sh" "$kernel" "$dir/crash.cpio" "$dir/crash" >"$dir/crash.out" 2>&1 || return 1
-	"$HARNESS/results.sh" "$dir/crash" >"$dir/crash.table" 2>&1 && return 1
-	cat "$dir/crash.table"
+	guest_fails crash &&
 	expect '^segv-test +0 +1 +0 .*exit 139' "$dir/crash.table" &&
 	expect '^pass-test +1 +0 +0 ' "$dir/crash.table" &&
 	[ "$(cut -d" " -f2 "$dir/crash.counts")" = 1 ]
@@ -95,9 +100,7 @@ t_crashing_test_fails() {
 # epoll58 is listed in config/flaky-tests for epoll_wakeup_test only: there
 # it fails once and passes on its first rerun; in other-test it is not rerun.
 t_flaky_rerun() {
-	"$HARNESS/boot.sh" "$kernel" "$dir/flaky.cpio" "$dir/flaky" >"$dir/flaky.out" 2>&1 || return 1
-	"$HARNESS/results.sh" "$dir/flaky" >"$dir/flaky.table" 2>&1 && return 1
-	cat "$dir/flaky.table"
+	guest_fails flaky &&
 	expect '^epoll_wakeup_test +2 +0 +0 .*epoll58 failed, passed on rerun 1' "$dir/flaky.table" &&
 	expect '^other-test +0 +1 +0 .*exit 1' "$dir/flaky.table" &&
 	expect 'FAIL other-test: not ok 1 global.epoll58' "$dir/flaky.table" &&
