@@ -356,6 +356,28 @@ FIXTURE_TEARDOWN(wakeup)
 	wk_teardown(&self->w);
 }
 
+static void wk_find_item_ws(struct __test_metadata *_metadata, struct wk *w)
+{
+	char found[2][32];
+
+	ASSERT_EQ(1, ws_find(wk_basename(w), found, 2));
+	snprintf(w->item_ws, sizeof(w->item_ws), "%s", found[0]);
+}
+
+/*
+ * After EPOLL_CTL_MOD clearing EPOLLWAKEUP or EPOLL_CTL_DEL: the item's
+ * source is gone and nothing of this instance stays active or pending (W2).
+ */
+static void wk_expect_dropped(struct __test_metadata *_metadata,
+			      struct wk *w, const char *how)
+{
+	EXPECT_FALSE(ws_exists(w->item_ws));
+	usleep(WS_SETTLE_US);
+	EXPECT_EQ(0, ws_active_ms(w->ep_ws))
+		TH_LOG("W2: %s, eventpoll source active", how);
+	EXPECT_TRUE(ws_pending_zero(w->epfd));
+}
+
 /*
  * Step by step: queued event (W1), delivered level-triggered event still
  * ready (W1), nothing pending after a read and an empty epoll_wait()
@@ -436,20 +458,12 @@ TEST_F(wakeup, sources)
 	/* EPOLLWAKEUP again, then EPOLL_CTL_DEL while an event is pending. */
 	ASSERT_EQ(0, race_epoll_mod(w->epfd, w->rfd, EPOLLIN | EPOLLWAKEUP |
 				    (variant->et ? EPOLLET : 0), 1));
-	{
-		char found[2][32];
-
-		ASSERT_EQ(1, ws_find(wk_basename(w), found, 2));
-		snprintf(w->item_ws, sizeof(w->item_ws), "%s", found[0]);
-	}
+	wk_find_item_ws(_metadata, w);
 	ASSERT_EQ(0, wk_write(w));
 	usleep(WS_SETTLE_US);
 	EXPECT_LT(0, ws_active_ms(w->item_ws));
 	ASSERT_EQ(0, epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->rfd, NULL));
-	EXPECT_FALSE(ws_exists(w->item_ws));
-	usleep(WS_SETTLE_US);
-	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
+	wk_expect_dropped(_metadata, w, "item deleted while pending");
 	EXPECT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
 	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
 }
@@ -485,14 +499,6 @@ static void wk_deliver(struct __test_metadata *_metadata, struct wk *w,
 	}
 }
 
-static void wk_find_item_ws(struct __test_metadata *_metadata, struct wk *w)
-{
-	char found[2][32];
-
-	ASSERT_EQ(1, ws_find(wk_basename(w), found, 2));
-	snprintf(w->item_ws, sizeof(w->item_ws), "%s", found[0]);
-}
-
 TEST_F(wakeup, released)
 {
 	uint32_t mode = EPOLLIN | (variant->et ? EPOLLET : 0);
@@ -502,11 +508,7 @@ TEST_F(wakeup, released)
 	/* EPOLL_CTL_MOD clearing EPOLLWAKEUP after the delivery. */
 	wk_deliver(_metadata, w, variant->et);
 	ASSERT_EQ(0, race_epoll_mod(w->epfd, w->rfd, mode, 1));
-	EXPECT_FALSE(ws_exists(w->item_ws));
-	usleep(WS_SETTLE_US);
-	EXPECT_EQ(0, ws_active_ms(w->ep_ws))
-		TH_LOG("W2: EPOLLWAKEUP cleared, eventpoll source active");
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
+	wk_expect_dropped(_metadata, w, "EPOLLWAKEUP cleared");
 	/*
 	 * The item is still ready: EPOLL_CTL_MOD re-polled it and queued it
 	 * (ET too). Its delivery activates nothing now.
@@ -522,11 +524,7 @@ TEST_F(wakeup, released)
 	wk_find_item_ws(_metadata, w);
 	wk_deliver(_metadata, w, variant->et);
 	ASSERT_EQ(0, epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->rfd, NULL));
-	EXPECT_FALSE(ws_exists(w->item_ws));
-	usleep(WS_SETTLE_US);
-	EXPECT_EQ(0, ws_active_ms(w->ep_ws))
-		TH_LOG("W2: item deleted, eventpoll source active");
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
+	wk_expect_dropped(_metadata, w, "item deleted");
 	EXPECT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
 	ASSERT_EQ(1, wk_drain(w));
 
