@@ -4,7 +4,7 @@ export SMP MEM TIMEOUT PATCHES
 
 VARIANT := $(if $(BASE),base,patched)
 
-.PHONY: help run test shell apply export check-series bench check mutants debug-test model clean
+.PHONY: help run test shell apply export check-series bench check mutants debug-test model lkmm clean
 help:
 	@sed -n 's/^## //p' README
 
@@ -31,6 +31,9 @@ check:
 
 model:
 	@$(H)/deps.sh && $(H)/model/run.sh
+
+lkmm:
+	@$(H)/base.sh && $(H)/lkmm/run.sh
 
 bench:
 	@$(H)/bench/run.sh

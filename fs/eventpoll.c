@@ -53,9 +53,9 @@
  * a struct epitem linking one (watched file, fd) pair back to that
  * eventpoll via the watched file's f_op->poll() wait queue(s). When
  * the watched file signals readiness, ep_poll_callback() fires and
- * queues the epitem on the eventpoll's ready queue without taking any
- * lock of the eventpoll. epoll_wait(2) drains the ready queue under
- * ep->mtx, re-queueing items in level-triggered mode.
+ * queues the epitem on the ready queue without taking any lock of the
+ * eventpoll. epoll_wait(2) drains the ready queue under ep->mtx,
+ * re-queueing items in level-triggered mode.
  *
  * epoll instances can watch other epoll instances up to EP_MAX_NESTS
  * deep; cycles are forbidden and detected at EPOLL_CTL_ADD time.
@@ -75,22 +75,17 @@
  *                    nested inside ep->mtx)
  *
  *   ep->wq.lock, ep->poll_wait.lock
- *                   (the wait queues' own IRQ-safe locks; innermost;
- *                    taken to add or remove a waiter and by wake_up())
+ *                   (the wait queues' own IRQ-safe locks; innermost)
  *
  * Rationale:
- *   - There is no per-eventpoll spinlock. ep_poll_callback() is called
- *     from wake_up() with the watched wait-queue head's lock held,
- *     possibly in hard-IRQ context, on many CPUs at once. It makes an
- *     item ready with one cmpxchg on the item and one wait-free enqueue
- *     (include/linux/wfcqueue.h), and wakes waiters through the wait
- *     queues' own locks, only when there are waiters. A reader-held
- *     rwlock would scale too but gives no priority inheritance on
- *     PREEMPT_RT; a spinlock serializes all producers.
+ *   - There is no per-eventpoll spinlock. ep_poll_callback() runs from
+ *     wake_up(), possibly in hard-IRQ context, on many CPUs at once. It
+ *     queues an item with one cmpxchg and one wait-free enqueue and
+ *     wakes waiters through the wait queues' own locks.
  *   - ep->mtx is a sleepable mutex because the event delivery loop
  *     calls copy_to_user(), and ep_insert() may sleep in
  *     kmem_cache_alloc() and f_op->poll(). It makes the ready queue's
- *     consumer side single-threaded, which wfcqueue requires.
+ *     consumer side single-threaded, as wfcqueue requires.
  *   - epnested_mutex is global because cycle detection needs a global
  *     view of the epoll topology; a per-object scheme would let two
  *     concurrent inserts (A into B, B into A) construct a cycle
@@ -113,13 +108,13 @@
  *   rbr              - ep->mtx
  *   rdq_head         - ep->mtx (rdq's single consumer); also written
  *                      by the one enqueuer that links into an empty rdq
- *   rdq_tail         - lockless: xchg() by every enqueuer; consumers
- *                      under ep->mtx
+ *   rdq_tail         - xchg() by every enqueuer; consumers under ep->mtx
  *   txl_head/txl_tail - ep->mtx; read locklessly by
  *                      ep_events_available()
  *   harvest_seq      - ep->mtx for writes; read locklessly by
- *                      ep_events_available(), see (S1)/(S2)
- *   wq, poll_wait    - their own wait-queue locks
+ *                      ep_events_available()
+ *   wq               - its own lock
+ *   poll_wait        - internal waitqueue spinlock
  *   refs             - file->f_lock for adds; ep->mtx for removes;
  *                      RCU for readers (hlist_del_rcu + kfree_rcu(ep))
  *   ws               - the pointer: ep->mtx; its activation and
@@ -136,11 +131,10 @@
  *   rbn / rcu union  - rbn: ep->mtx (while epi is linked in ep->rbr).
  *                      rcu: written only by kfree_rcu(epi) on the free
  *                      path; otherwise untouched by epoll code.
- *   state            - IDLE -> QUEUED: try_cmpxchg(), any context;
+ *   state            - IDLE -> QUEUED: ep_claim(), any context;
  *                      QUEUED -> IDLE: ep->mtx. See "Ready list".
- *   rdllink          - owned by whoever moved state to QUEUED, until
- *                      the node is linked; then by rdq/txl (ep->mtx
- *                      for everything but the enqueue itself)
+ *   rdllink          - owned by whoever moved state to QUEUED until the
+ *                      node is linked, then by rdq or txl
  *   ffd, ep          - immutable after ep_insert()
  *   pwqlist          - ep->mtx for writes; POLLFREE clears pwq->whead
  *                      via smp_store_release(), see below
@@ -154,222 +148,83 @@
  *                      drops EPOLLWAKEUP). See "EPOLLWAKEUP".
  *   event            - ep->mtx for writes (WRITE_ONCE() of .events);
  *                      .events is read locklessly by ep_poll_callback(),
- *                      see (B1) and (B3) below
+ *                      see (B1) and (B3)
  *
  *
  * Ready list
  * ----------
  *
- * Two queues of struct wfcq_node (epi->rdllink), both in FIFO order:
+ * Two FIFO queues of struct wfcq_node (epi->rdllink, see
+ * include/linux/wfcqueue.h):
  *
- *   rdq   - the ready queue proper. Enqueued to from any context with
- *           wfcq_enqueue() (wait-free: one xchg() on rdq_tail, one store
- *           of the old tail's next pointer, preemption disabled in
- *           between). Its consumer side is serialized by ep->mtx.
- *   txl   - a consumer-private transfer queue, ep->mtx only. A consumer
- *           splices all of rdq onto txl's tail and works from txl's head.
- *           Items it took but did not deliver (maxevents reached, copy
- *           fault) stay on txl, so they remain ahead of anything queued
- *           on rdq later: ready order is txl, then rdq.
+ *   rdq   - the ready queue; wfcq_enqueue() from any context, consumed
+ *           under ep->mtx.
+ *   txl   - the consumer's transfer queue, ep->mtx only. A consumer
+ *           splices rdq onto txl's tail and works from txl's head; what
+ *           it does not deliver stays there, ahead of rdq.
  *
- * Each epitem has a state word, epi->state:
+ * Each epitem has a state, epi->state:
  *
- *   state    node                                  moved out by
- *   ------   ------------------------------------  --------------------
- *   IDLE     on no queue                           ep_claim() (cmpxchg)
- *   QUEUED   on rdq or txl; or held by the claim   a consumer under
- *            winner until it links it; or held by  ep->mtx, once the
- *            a consumer under ep->mtx between its  node is off every
- *            dequeue and its reset to IDLE         queue
+ *   IDLE     on no queue
+ *   QUEUED   on rdq or txl, or held by the claim winner until it links
+ *            the node, or by a consumer until it makes the item IDLE
  *
- *   IDLE -> QUEUED   ep_claim(): try_cmpxchg(), by ep_poll_callback()
- *                    (no lock), or by a consumer under ep->mtx:
- *                    ep_insert(), ep_modify(), level-triggered re-queue
- *                    and put-back in ep_send_events() and
- *                    __ep_eventpoll_poll(). Exactly one claimant wins;
- *                    only the winner links the node: onto rdq's tail
- *                    with wfcq_enqueue(), or (put-back, consumers only)
- *                    onto txl's head.
- *   QUEUED -> QUEUED ep->mtx: __wfcq_splice() of rdq onto txl, push of
- *                    a node back onto txl's head, unlink from txl.
- *   QUEUED -> IDLE   ep->mtx, node off every queue: ep_ready_take()
- *                    (dequeue from txl's head, then release store of
- *                    IDLE and smp_mb() BEFORE the item is re-polled),
- *                    ep_ready_unlink() (removal), ep_ready_drain()
- *                    (close of the epoll file).
+ *   IDLE -> QUEUED   ep_claim(), a cmpxchg; only the winner links the node
+ *   QUEUED -> IDLE   under ep->mtx, node off every queue: ep_ready_take()
+ *                    before the re-poll, ep_ready_unlink(), ep_ready_drain()
  *
- * A callback that finds the item QUEUED does one plain load of the
- * state and nothing else on the ready list: the item is already due
- * for a re-poll that will see the new event (see (B1)/(B2)). No lock of
- * the eventpoll is ever taken by ep_poll_callback().
- *
- * A consumer whose claim fails (ep_ready_add(), level-triggered re-queue,
- * put-back) lost it to a callback that may not have linked the node yet.
- * ep_ready_wait_linked() waits for that link (a few instructions with
- * preemption disabled) so that the item is on rdq before the consumer's
- * harvest ends, as the base's ep->lock guaranteed.
- *
- * While a consumer moves items (a splice empties rdq a moment before it
- * fills txl; a taken item is on no queue until it is delivered or
- * re-queued), the queues alone can look empty although an item is on its
- * way back. Consumers therefore bracket that work with ep_harvest_begin()
- * and ep_harvest_end(), which make ep->harvest_seq odd in between, and
- * the lockless ep_events_available() reports events while it is odd or
- * when it changed under its look, as the base did during a scan. A
- * caller that sees that goes on to wait for ep->mtx rather than return
- * empty-handed or sleep. Every consumer also ends with ep_ready_kick():
- * if anything is queued and ep->wq has a sleeper, wake one (the base's
- * wakeup of another waiter after a harvest that left level-triggered
- * items or leftovers behind).
+ * ep->harvest_seq is odd while a consumer has items in transit, so that
+ * the lockless ep_events_available() counts them. A consumer whose claim
+ * loses to a callback waits for the callback's link
+ * (ep_ready_wait_linked()), a few instructions with preemption disabled.
  *
  *
  * Memory ordering
  * ---------------
  *
- * Barriers, named where they are used:
+ * Barriers are labelled where they are used; each comment names its
+ * pair. Documentation/filesystems/epoll.rst gives the argument for each
+ * pairing.
  *
- *   (B1) ep_poll_callback(): smp_mb() before it loads epi->event.events
- *        and epi->state.
- *   (B2) ep_ready_take(): smp_store_release() of IDLE, then smp_mb(),
- *        before the item is re-polled.
- *   (B3) ep_modify(): smp_mb() between the store of the new interest
- *        mask and the re-poll.
- *   (B4) ep_poll(): set_current_state() (an smp_mb()) after adding the
- *        waiter to ep->wq and before re-checking the queues.
- *   (B5) wfcq_enqueue(): its xchg() is fully ordered; it sits between
- *        making the item visible on rdq and waitqueue_active().
- *   (B6) ep_ready_kick(): wq_has_sleeper() (an smp_mb()) after a
- *        consumer's splices and re-queues, before looking for sleepers.
- *   (B7) __ep_eventpoll_poll(): smp_mb() after poll_wait() and before
- *        looking at the queues.
- *   (C1) ep_claim(): try_cmpxchg(), fully ordered when it succeeds.
- *   (S1) ep_harvest_begin(): smp_wmb() between the odd harvest_seq and
- *        the consumer's splice and dequeues.
- *   (S2) ep_harvest_end(): smp_wmb() between the consumer's re-queues
- *        and the even harvest_seq.
- *   (S3) ep_ready_wait_linked(): smp_mb() after seeing a callback link
- *        an item whose claim the consumer lost, before the even
- *        harvest_seq.
+ *   (B1) ep_poll_callback()      smp_mb() before loading events, state
+ *   (B2) ep_ready_take()         IDLE store-release, then smp_mb(),
+ *                                before the re-poll
+ *   (B3) ep_modify()             smp_mb() between new mask and poll
+ *   (B4) ep_poll()               set_current_state() after joining ep->wq
+ *   (B5) wfcq_enqueue()          fully ordered xchg() of rdq_tail
+ *   (B6) ep_ready_kick()         wq_has_sleeper()
+ *   (B7) __ep_eventpoll_poll()   the smp_mb() that ends poll_wait()
+ *   (C1) ep_claim()              try_cmpxchg_acquire() of (B2)'s IDLE
+ *   (S1), (S2) ep_harvest_begin()/_end(): smp_wmb() around harvest_seq
+ *   (S3) ep_ready_wait_linked()  smp_mb() after seeing the link
  *
- * Pairings:
- *
- *   (B1)/(B2) - the lost-event window of RFC v3. Store-buffering shape:
- *
- *       wakeup source                       consumer (ep->mtx)
- *       STORE condition (e.g. eventfd       dequeue epi from txl
- *             count += n, under wqh lock)   STORE epi->state = IDLE
- *       (B1) smp_mb()                       (B2) smp_mb()
- *       LOAD epi->state                     LOAD condition (re-poll)
- *
- *     At least one side sees the other's store: either the callback
- *     sees IDLE and queues the item again, or the re-poll reports the
- *     event (or both: one spurious re-poll later). The producer side
- *     needs a real barrier: the source stores its condition inside the
- *     wait-queue lock and calls the callback in the same critical
- *     section, and a lock acquisition does not order a later store
- *     before a later load; even x86 lets the load of epi->state pass
- *     the buffered store of the condition. (B1) is not an atomic
- *     operation and touches no shared cache line, so an already-queued
- *     item still costs the callback no atomic operation.
- *   (B1)/(B3) - EPOLL_CTL_MOD against a concurrent event, same shape:
- *     either the callback sees the new mask, or ep_modify()'s poll sees
- *     the event. Then ep_claim() decides who queues.
- *   (B2)/(C1) - hand-over of an item from a consumer to the next claim
- *     winner: the release store of IDLE orders the re-initialised node
- *     (next == NULL), the relaxed wakeup source and the cleared
- *     epi->ws_counted before the winner's cmpxchg(), which reads IDLE
- *     and re-links, re-activates and re-counts them.
- *   (B4)/(B5) - sleeping in epoll_wait() against a new event: either the
- *     producer's waitqueue_active() sees the waiter, or the waiter's
- *     re-check sees the non-empty rdq (wfcq_empty() reads rdq_tail,
- *     which the xchg() itself changes).
- *   (B4)/(B6) - sleeping against a consumer's re-queues and leftovers:
- *     either the consumer sees the sleeper and wakes it, or the sleeper
- *     sees the items.
- *   (B7)/(B5) - poll(2) or a parent epoll registering on ep->poll_wait
- *     against a new event: either the producer sees the poll_wait entry
- *     and wakes it, or the poller's scan under ep->mtx finds the item.
- *   (S1)/(S2) - with the two smp_rmb() of ep_events_available(), the
- *     seqcount read pattern: a reader that sees a queue emptied by a
- *     harvest sees that harvest's odd harvest_seq, and a reader that
- *     sees the even value ending a harvest sees its re-queues; with
- *     (S3), also the items that callbacks linked for it.
- *
- * Removal: after ep_unregister_pollwait() no callback for the item can
- * be running or start. remove_wait_queue() takes the watched head's
- * lock, which every callback holds for its whole run, so every earlier
- * callback (its claim and its enqueue) is complete and visible; a
- * callback that ran for POLLFREE publishes its end with the release
- * store of pwq->whead, acquired in ep_remove_wait_queue(). A QUEUED item
- * is therefore fully linked on rdq or txl, and ep_ready_unlink() can
- * take it off before it is freed.
+ *   (B1)/(B2), (B1)/(B3)   no lost event: the callback sees IDLE (or the
+ *                          new mask), or the re-poll sees the condition
+ *   (B2)/(C1)              hand-over of the node to the next claimant
+ *   (B4)/(B5), (B4)/(B6)   no lost wakeup of an epoll_wait() sleeper
+ *   (B7)/(B5)              no lost wakeup of poll(2) or a parent epoll
+ *   (S1)/(S2), (S3)        ep_events_available() sees items in transit
  *
  *
  * EPOLLWAKEUP
  * -----------
  *
- * Promise (epoll_ctl(2)): with EPOLLWAKEUP and CAP_BLOCK_SUSPEND the
- * system does not suspend from the moment an event is queued until the
- * next epoll_wait() on the epoll file, its close, the EPOLL_CTL_DEL of
- * the watched fd or an EPOLL_CTL_MOD that clears EPOLLWAKEUP. A
- * level-triggered item that is still ready when it is delivered goes
- * back on the ready queue, and so stays pending until that next
- * epoll_wait(); an EPOLLET or EPOLLONESHOT item is done once delivered,
- * as in every kernel since EPOLLWAKEUP exists.
+ * With EPOLLWAKEUP, some wakeup source of the eventpoll is active from
+ * the moment an event is queued until the next epoll_wait(), the close
+ * of the epoll file, EPOLL_CTL_DEL, or an EPOLL_CTL_MOD that clears the
+ * flag (W1), and none is when nothing is pending (W2).
  *
- *   W1  over that interval a wakeup source of this eventpoll is active;
- *   W2  when nothing is pending or in a consumer's hands, none is.
+ *   epi->ws          active from the claim of an event until a consumer
+ *                    takes the item (the claim winner activates it
+ *                    before it links the node)
+ *   ep->ws           active while a consumer holds or has re-queued a
+ *                    counted item; activated and relaxed under ep->mtx
+ *   ep->ws_pending   atomic count of pending EPOLLWAKEUP items:
+ *                    incremented by claim winners in any context,
+ *                    decreased under ep->mtx; ep->ws is relaxed only by
+ *                    the decrement that brings it to zero
  *
- * Each EPOLLWAKEUP item has a wakeup source named after the watched
- * file, epi->ws; the eventpoll has one named "eventpoll", ep->ws.
- * ep->ws_pending counts the EPOLLWAKEUP items that are pending: queued
- * (counted by their claim winner, epi->ws_counted set), or taken by a
- * consumer and not yet finished with (ep->ws_taken of them, ep->mtx).
- *
- *   claim by an event    ep_poll_callback(), ep_insert(), ep_modify():
- *     (any context)      activate epi->ws, atomic_inc(ws_pending), set
- *                        epi->ws_counted, then link the node
- *                        (ep_pm_stay_awake_rcu()). The per-item source
- *                        is active while an event of that file waits
- *                        for epoll_wait(), as it always was: it stays
- *                        visible, under the file's name, in
- *                        /sys/class/wakeup and in wakeup_sources.
- *   take (ep->mtx)       if counted: activate ep->ws, then relax
- *                        epi->ws, clear epi->ws_counted, ws_taken++;
- *                        all before the IDLE store (ep_pm_hand_over()).
- *   re-queue (ep->mtx)   a level-triggered item still ready, or an item
- *                        put back: it is delivered and not released yet.
- *                        Activate ep->ws, atomic_inc(ws_pending), set
- *                        epi->ws_counted; epi->ws stays idle: ep->ws
- *                        covers it (ep_pm_requeue()).
- *   end of a harvest     ws_pending -= ws_taken (ep_ready_done()).
- *   unlink, drain, MOD   an item that leaves the ready queues with its
- *     (ep->mtx)          count, or loses its wakeup source, gives the
- *                        count back (ep_pm_uncount()).
- *
- * ep->ws is activated and relaxed only under ep->mtx, and relaxed only by
- * the decrement that brings ws_pending to zero (ep_pm_unpend()). A busy
- * level-triggered loop therefore keeps ep->ws active across calls instead
- * of toggling it and the per-item source (and the PM core's global event
- * counter) twice per epoll_wait().
- *
- * Why W1 holds when a callback on one CPU races with a consumer that
- * delivers and releases on another: a pending counted item is covered
- * either by its own source (from its claim until a consumer takes it) or
- * by ep->ws (from the take on, and while re-queued by a consumer). The
- * claim winner activates epi->ws before it links the node, so the item
- * is never visible uncovered. The consumer activates ep->ws before it
- * relaxes epi->ws, and does both while the item is still QUEUED and in
- * its hands: a callback cannot claim the item and activate epi->ws until
- * the release store of IDLE at (B2), which its cmpxchg (C1) reads, so a
- * relax never undoes a racing activation. Calls on ep->ws cannot invert,
- * since they are all made under ep->mtx. ep->ws is relaxed only when
- * ws_pending drops to zero, i.e. when no counted item is queued, re-queued
- * or in hand; a callback that counts a new item right after that has
- * activated that item's own source first. Decrements happen only under
- * ep->mtx and each one returns a count that was added before (by the
- * claim that the consumer saw through the queue), so the counter never
- * goes negative, and it is back at zero (W2) once nothing is pending.
+ * See Documentation/filesystems/epoll.rst for why W1 and W2 hold.
  *
  *
  * Removal paths
@@ -401,14 +256,9 @@
  *   ep_remove_file()          - hlist_del_rcu of epi->fllink and,
  *                                if last watcher, clear file->f_ep,
  *                                under file->f_lock.
- *   ep_remove_epi()           - rb_erase, ready-queue unlink
- *                                (ep_ready_unlink(), ep->mtx),
+ *   ep_remove_epi()           - rb_erase, ready-queue unlink,
  *                                wakeup_source_unregister,
  *                                kfree_rcu(epi).
- *
- * Path B first unregisters every item, then drains both ready queues
- * in one pass (ep_ready_drain()), so closing an epoll file stays linear
- * in the number of items.
  *
  * kfree_rcu(epi) defers the free past RCU readers in
  * reverse_path_check_proc(); kfree_rcu(ep) defers past readers in
@@ -452,11 +302,6 @@
 
 #define EP_ITEM_COST (sizeof(struct epitem) + sizeof(struct eppoll_entry))
 
-struct epoll_filefd {
-	struct file *file;
-	int fd;
-} __packed;
-
 /* Wait structure used by the poll hooks */
 struct eppoll_entry {
 	/* List header used to link this structure to the "struct epitem" */
@@ -497,26 +342,19 @@ struct epitem {
 	struct wfcq_node rdllink;
 
 	/* The file descriptor information this item refers to */
-	struct epoll_filefd ffd;
+	struct epoll_key ffd;
 
 	/*
 	 * EP_STATE_IDLE or EP_STATE_QUEUED. IDLE -> QUEUED only through
-	 * ep_claim() (try_cmpxchg(), any context), QUEUED -> IDLE only under
-	 * ep->mtx once @rdllink is on no queue.
+	 * ep_claim(), QUEUED -> IDLE only under ep->mtx once the item is on
+	 * no queue.
 	 */
 	unsigned int state;
 
 	/*
-	 * Protected by file->f_lock, true for to-be-released epitem already
-	 * removed from the "struct file" items list; together with
-	 * eventpoll->refcount orchestrates "struct eventpoll" disposal
-	 */
-	bool dying;
-
-	/*
 	 * True while this item holds one count of ep->ws_pending: set by the
 	 * claim winner before it links @rdllink, cleared under ep->mtx while
-	 * the item is QUEUED. Fits in the padding after @dying.
+	 * the item is QUEUED. Fits in the padding after @state.
 	 */
 	bool ws_counted;
 
@@ -564,6 +402,9 @@ struct eventpoll {
 	 */
 	struct wfcq_head rdq_head;
 
+	/* RB tree root used to store monitored fd structs */
+	struct rb_root_cached rbr;
+
 	/*
 	 * Consumer-private transfer queue (txl), under ep->mtx: items spliced
 	 * off rdq that are not delivered yet. Always ahead of rdq.
@@ -579,9 +420,6 @@ struct eventpoll {
 	 * Producers never touch it.
 	 */
 	unsigned int harvest_seq;
-
-	/* RB tree root used to store monitored fd structs */
-	struct rb_root_cached rbr;
 
 	/*
 	 * wakeup_source that covers EPOLLWAKEUP items in a consumer's hands
@@ -602,10 +440,7 @@ struct eventpoll {
 	struct hlist_head refs;
 	u8 loop_check_depth;
 
-	/*
-	 * usage count, used together with epitem->dying to
-	 * orchestrate the disposal of this struct
-	 */
+	/* usage count, orchestrates "struct eventpoll" disposal */
 	refcount_t refcount;
 
 	/* used to defer freeing past ep_get_upwards_depth_proc() RCU walk */
@@ -655,13 +490,81 @@ struct ep_pqueue {
 /* Maximum number of epoll watched descriptors, per user */
 static long max_user_watches __read_mostly;
 
-/* Used for cycles detection */
+/*
+ * Cycle and path-length checks at EPOLL_CTL_ADD
+ * ---------------------------------------------
+ *
+ * When EPOLL_CTL_ADD creates a link that either targets an eventpoll
+ * file or extends an existing chain of eventpolls, two checks run:
+ *
+ *   1. no cycle is being formed -- ep_loop_check() walks downward
+ *      from the candidate target, and ep_get_upwards_depth_proc()
+ *      walks upward from the outer ep, both bounded by EP_MAX_NESTS.
+ *   2. no file accumulates more than path_limits[depth] wakeup paths
+ *      of a given length -- reverse_path_check().
+ *
+ * Both need a global view of the epoll topology and must be atomic
+ * with the insertion, so the check is serialized by epnested_mutex
+ * and carries its scratch state on a stack-allocated struct
+ * ep_ctl_ctx scoped to one do_epoll_ctl() call. Non-nested inserts
+ * skip this machinery entirely and take only ep->mtx.
+ *
+ *   epnested_mutex     Serializes the whole check.
+ *   loop_check_gen     Global monotonic stamp, bumped at the start of
+ *                      a check and again at the end. ep->gen caches
+ *                      the value under which ep was last visited by
+ *                      ep_loop_check_proc() or
+ *                      ep_get_upwards_depth_proc(); the post-check
+ *                      bump ensures those cached stamps can no longer
+ *                      equal loop_check_gen, so the
+ *                      "ep->gen == loop_check_gen" trigger in
+ *                      ep_ctl_lock() only fires while another check
+ *                      is in flight.
+ *
+ * struct ep_ctl_ctx carries the rest (inserting_into, tfile_check_list,
+ * path_count[]) through the walk; see its declaration below.
+ *
+ * Commits fdcfce93073d ("eventpoll: Fix integer overflow in
+ * ep_loop_check_proc()") and f2e467a48287 ("eventpoll: Fix
+ * semi-unbounded recursion") hardened the walk; any refactor must
+ * preserve both bail-outs.
+ */
 static DEFINE_MUTEX(epnested_mutex);
-
 static u64 loop_check_gen = 0;
 
-/* Used to check for epoll file descriptor inclusion loops */
-static struct eventpoll *inserting_into;
+#define PATH_ARR_SIZE 5
+
+/*
+ * Per-do_epoll_ctl() scratch for the loop / path checks. Allocated on
+ * the caller's stack; populated by ep_ctl_lock() and the downward
+ * walk; consumed by reverse_path_check(); released by ep_ctl_unlock().
+ * Only valid while the caller holds epnested_mutex.
+ */
+struct ep_ctl_ctx {
+	/*
+	 * Outer eventpoll for one ep_loop_check(); if the downward walk
+	 * reaches it the insert would form a cycle.
+	 */
+	struct eventpoll *inserting_into;
+
+	/*
+	 * Singly-linked list of epitems_head objects collected during
+	 * ep_loop_check_proc(), then walked by reverse_path_check().
+	 * Terminated by EP_UNACTIVE_PTR, not NULL: epitems_head->next
+	 * doubles as a membership flag (a NULL ->next means "not on this
+	 * list", see ep_remove_file()), so the list uses a non-NULL
+	 * sentinel to keep the tail head distinguishable from an unlisted
+	 * one.
+	 */
+	struct epitems_head *tfile_check_list;
+
+	/*
+	 * Per-depth wakeup-path tally used by reverse_path_check_proc();
+	 * reinitialized to zero at the start of each reverse_path_check()
+	 * iteration.
+	 */
+	int path_count[PATH_ARR_SIZE];
+};
 
 /* Slab cache used to allocate "struct epitem" */
 static struct kmem_cache *epi_cache __ro_after_init;
@@ -670,16 +573,18 @@ static struct kmem_cache *epi_cache __ro_after_init;
 static struct kmem_cache *pwq_cache __ro_after_init;
 
 /*
- * List of files with newly added links, where we may need to limit the number
- * of emanating paths. Protected by the epnested_mutex. The ->file field holds
- * a reference to the associated file while the head is on the list.
+ * Wrapper anchor for file->f_ep when the watched file is not itself an
+ * eventpoll; for the epoll-watches-epoll case, file->f_ep points at
+ * &watched_ep->refs directly. The ->next field threads
+ * ctx->tfile_check_list during one EPOLL_CTL_ADD path check. The ->file
+ * field holds a reference to the associated file while the head is on
+ * the list.
  */
 struct epitems_head {
 	struct hlist_head epitems;
 	struct epitems_head *next;
 	struct file *file;
 };
-static struct epitems_head *tfile_check_list = EP_UNACTIVE_PTR;
 
 static struct kmem_cache *ephead_cache __ro_after_init;
 
@@ -689,7 +594,7 @@ static inline void free_ephead(struct epitems_head *head)
 		kmem_cache_free(ephead_cache, head);
 }
 
-static void list_file(struct file *file)
+static void list_file(struct file *file, struct ep_ctl_ctx *ctx)
 {
 	struct epitems_head *head;
 
@@ -702,11 +607,11 @@ static void list_file(struct file *file)
 		 * can be skipped since removing links cannot increase the reverse
 		 * path count.
 		 */
-		if (!atomic_long_inc_not_zero(&file->f_count))
+		if (!file_ref_get(&file->f_ref))
 			return;
 		head->file = file;
-		head->next = tfile_check_list;
-		tfile_check_list = head;
+		head->next = ctx->tfile_check_list;
+		ctx->tfile_check_list = head;
 	}
 }
 
@@ -735,7 +640,7 @@ static void unlist_file(struct epitems_head *head)
 static long long_zero;
 static long long_max = LONG_MAX;
 
-static struct ctl_table epoll_table[] = {
+static const struct ctl_table epoll_table[] = {
 	{
 		.procname	= "max_user_watches",
 		.data		= &max_user_watches,
@@ -757,25 +662,38 @@ static void __init epoll_sysctls_init(void)
 
 static const struct file_operations eventpoll_fops;
 
-static inline int is_file_epoll(struct file *f)
+bool is_file_epoll(struct file *f)
 {
 	return f->f_op == &eventpoll_fops;
 }
 
-/* Setup the structure that is used as key for the RB tree */
-static inline void ep_set_ffd(struct epoll_filefd *ffd,
-			      struct file *file, int fd)
-{
-	ffd->file = file;
-	ffd->fd = fd;
-}
-
 /* Compare RB tree keys */
-static inline int ep_cmp_ffd(struct epoll_filefd *p1,
-			     struct epoll_filefd *p2)
+static inline int ep_cmp_ffd(struct epoll_key *p1, struct epoll_key *p2)
 {
 	return (p1->file > p2->file ? +1:
 	        (p1->file < p2->file ? -1 : p1->fd - p2->fd));
+}
+
+/*
+ * ep_claim - move @epi from IDLE to QUEUED
+ *
+ * The only way into the QUEUED state. Of several racing claimants
+ * exactly one gets true; it, and only it, must then link @epi onto a
+ * ready queue.
+ *
+ * (C1) A successful try_cmpxchg_acquire() reads the IDLE stored with
+ * release semantics at (B2) by ep_ready_take(), or by ep_ready_unlink() or
+ * ep_ready_drain(), and its acquire orders the winner's later accesses
+ * after it: the winner sees the node re-initialised, the item's wakeup
+ * source relaxed and epi->ws_counted clear before it touches them. A failed
+ * attempt has no ordering and needs none: the loser does nothing with the
+ * item.
+ */
+static inline bool ep_claim(struct epitem *epi)
+{
+	unsigned int idle = EP_STATE_IDLE;
+
+	return try_cmpxchg_acquire(&epi->state, &idle, EP_STATE_QUEUED);
 }
 
 static inline struct eppoll_entry *ep_pwq_from_wait(wait_queue_entry_t *p)
@@ -792,27 +710,6 @@ static inline struct epitem *ep_item_from_wait(wait_queue_entry_t *p)
 static inline struct epitem *ep_item_from_node(struct wfcq_node *node)
 {
 	return container_of(node, struct epitem, rdllink);
-}
-
-/*
- * ep_claim - move @epi from IDLE to QUEUED
- *
- * The only way into the QUEUED state, callable from any context. Of
- * several racing claimants exactly one gets true; it, and only it, must
- * then link @epi->rdllink onto a ready queue.
- *
- * (C1) try_cmpxchg() is fully ordered when it succeeds: it reads the IDLE
- * stored with release semantics at (B2) in ep_ready_take() (or by
- * ep_ready_unlink()/ep_ready_drain() under ep->mtx), so the winner sees
- * the node re-initialised, the item's wakeup source relaxed and
- * epi->ws_counted clear before it touches them. A failed attempt has no
- * ordering and needs none: the loser does nothing with the item.
- */
-static inline bool ep_claim(struct epitem *epi)
-{
-	unsigned int idle = EP_STATE_IDLE;
-
-	return try_cmpxchg(&epi->state, &idle, EP_STATE_QUEUED);
 }
 
 /*
@@ -835,14 +732,13 @@ static inline void ep_enqueue(struct eventpoll *ep, struct epitem *epi)
  * A lockless look at both ready queues and at ep->harvest_seq. Items that
  * a consumer has in transit (a splice empties rdq just before it fills
  * txl, and a taken item is on no queue until it is re-queued) count as
- * available, as the base's scan state did: a caller that sees them goes
- * on to ep_send_events() and waits on ep->mtx for the consumer, instead
- * of returning or sleeping while an item it could get is being moved.
+ * available: a caller that sees them goes on to ep_send_events() and
+ * waits on ep->mtx for the consumer, instead of returning or sleeping
+ * while an item it could get is being moved.
  *
- * Return: a value different than %zero if ready events are available,
- *          or %zero otherwise.
+ * Return: true if ready events might be available.
  */
-static inline int ep_events_available(struct eventpoll *ep)
+static inline bool ep_events_available(struct eventpoll *ep)
 {
 	unsigned int seq = READ_ONCE(ep->harvest_seq);
 	int avail;
@@ -892,7 +788,9 @@ static bool busy_loop_ep_timeout(unsigned long start_time,
 
 static bool ep_busy_loop_on(struct eventpoll *ep)
 {
-	return !!READ_ONCE(ep->busy_poll_usecs) || net_busy_loop_on();
+	return !!READ_ONCE(ep->busy_poll_usecs) ||
+	       READ_ONCE(ep->prefer_busy_poll) ||
+	       net_busy_loop_on();
 }
 
 static bool ep_busy_loop_end(void *p, unsigned long start_time)
@@ -908,7 +806,7 @@ static bool ep_busy_loop_end(void *p, unsigned long start_time)
  *
  * we must do our busy polling with irqs enabled
  */
-static bool ep_busy_loop(struct eventpoll *ep, int nonblock)
+static bool ep_busy_loop(struct eventpoll *ep)
 {
 	unsigned int napi_id = READ_ONCE(ep->napi_id);
 	u16 budget = READ_ONCE(ep->busy_poll_budget);
@@ -917,8 +815,8 @@ static bool ep_busy_loop(struct eventpoll *ep, int nonblock)
 	if (!budget)
 		budget = BUSY_POLL_BUDGET;
 
-	if (napi_id >= MIN_NAPI_ID && ep_busy_loop_on(ep)) {
-		napi_busy_loop(napi_id, nonblock ? NULL : ep_busy_loop_end,
+	if (napi_id_valid(napi_id) && ep_busy_loop_on(ep)) {
+		napi_busy_loop(napi_id, ep_busy_loop_end,
 			       ep, prefer_busy_poll, budget);
 		if (ep_events_available(ep))
 			return true;
@@ -927,6 +825,8 @@ static bool ep_busy_loop(struct eventpoll *ep, int nonblock)
 		 * it back in when we have moved a socket with a valid NAPI
 		 * ID onto the ready list.
 		 */
+		if (prefer_busy_poll)
+			napi_resume_irqs(napi_id);
 		WRITE_ONCE(ep->napi_id, 0);
 		return false;
 	}
@@ -960,7 +860,7 @@ static inline void ep_set_busy_poll_napi_id(struct epitem *epi)
 	 *	or
 	 * Nothing to do if we already have this ID
 	 */
-	if (napi_id < MIN_NAPI_ID || napi_id == READ_ONCE(ep->napi_id))
+	if (!napi_id_valid(napi_id) || napi_id == READ_ONCE(ep->napi_id))
 		return;
 
 	/*
@@ -1014,9 +914,25 @@ static long ep_eventpoll_bp_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+static void ep_suspend_napi_irqs(struct eventpoll *ep)
+{
+	unsigned int napi_id = READ_ONCE(ep->napi_id);
+
+	if (napi_id_valid(napi_id) && READ_ONCE(ep->prefer_busy_poll))
+		napi_suspend_irqs(napi_id);
+}
+
+static void ep_resume_napi_irqs(struct eventpoll *ep)
+{
+	unsigned int napi_id = READ_ONCE(ep->napi_id);
+
+	if (napi_id_valid(napi_id) && READ_ONCE(ep->prefer_busy_poll))
+		napi_resume_irqs(napi_id);
+}
+
 #else
 
-static inline bool ep_busy_loop(struct eventpoll *ep, int nonblock)
+static inline bool ep_busy_loop(struct eventpoll *ep)
 {
 	return false;
 }
@@ -1029,6 +945,14 @@ static long ep_eventpoll_bp_ioctl(struct file *file, unsigned int cmd,
 				  unsigned long arg)
 {
 	return -EOPNOTSUPP;
+}
+
+static void ep_suspend_napi_irqs(struct eventpoll *ep)
+{
+}
+
+static void ep_resume_napi_irqs(struct eventpoll *ep)
+{
 }
 
 #endif /* CONFIG_NET_RX_BUSY_POLL */
@@ -1061,7 +985,7 @@ static long ep_eventpoll_bp_ioctl(struct file *file, unsigned int cmd,
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 
 static void ep_poll_safewake(struct eventpoll *ep, struct epitem *epi,
-			     __poll_t pollflags)
+			     unsigned pollflags)
 {
 	struct eventpoll *ep_src;
 	unsigned long flags;
@@ -1113,10 +1037,15 @@ static void ep_remove_wait_queue(struct eppoll_entry *pwq)
 
 	rcu_read_lock();
 	/*
-	 * If it is cleared by POLLFREE, it should be rcu-safe.
-	 * If we read NULL we need a barrier paired with
-	 * smp_store_release() in ep_poll_callback(), otherwise
-	 * we rely on whead->lock.
+	 * POLLFREE handshake, acquire side; see "POLLFREE handshake"
+	 * at the top of this file.
+	 *
+	 * A NULL load is paired with the smp_store_release(&whead, NULL)
+	 * in ep_poll_callback()'s POLLFREE branch: the teardown is
+	 * complete and we must not touch whead again. On a non-NULL load
+	 * rcu_read_lock() keeps the waitqueue memory alive (POLLFREE
+	 * firers RCU-defer the free) and whead->lock inside
+	 * remove_wait_queue() serializes us against the store side.
 	 */
 	whead = smp_load_acquire(&pwq->whead);
 	if (whead)
@@ -1274,6 +1203,9 @@ static void ep_harvest_begin(struct eventpoll *ep)
 	/*
 	 * (S1) The odd value is visible before the splice or dequeue that
 	 * follows; pairs with the second smp_rmb() in ep_events_available().
+	 * The wfcqueue steps that empty a queue are fully ordered atomics
+	 * themselves, which would do; (S1) keeps this seqcount pattern from
+	 * depending on how wfcqueue is written.
 	 */
 	smp_wmb(); /* (S1) */
 }
@@ -1285,7 +1217,8 @@ static void ep_harvest_end(struct eventpoll *ep)
 	/*
 	 * (S2) Re-queued and undelivered items are visible on rdq/txl
 	 * before the even value; pairs with the first smp_rmb() in
-	 * ep_events_available().
+	 * ep_events_available(). As for (S1), the enqueue's xchg() would do
+	 * today; this keeps the pattern independent of wfcqueue.
 	 */
 	smp_wmb(); /* (S2) */
 	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
@@ -1304,11 +1237,12 @@ static void ep_ready_splice(struct eventpoll *ep)
  * Take the first item off txl and return it to IDLE, ready to be
  * re-polled. Returns NULL when txl is empty.
  *
- * The order is what closes the lost-event window of RFC v3: the node is
- * off every queue first (an IDLE item may be claimed and enqueued at any
- * time), then the item goes IDLE, then the caller re-polls it. An event
- * that arrives after the re-poll looked finds the item IDLE and queues it
- * again; one that arrives before is seen by the re-poll.
+ * The order is what keeps an event that arrives meanwhile from being
+ * lost: the node is off every queue first (an IDLE item may be claimed
+ * and enqueued at any time), then the item goes IDLE, then the caller
+ * re-polls it. An event that arrives after the re-poll looked finds the
+ * item IDLE and queues it again; one that arrives before is seen by the
+ * re-poll.
  */
 static struct epitem *ep_ready_take(struct eventpoll *ep)
 {
@@ -1328,7 +1262,7 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
 	/*
 	 * (B2), first half: the release orders the node's re-initialisation
 	 * and the relaxed wakeup source before IDLE becomes visible; pairs
-	 * with the fully ordered try_cmpxchg() (C1) of the next claimant.
+	 * with the acquire of the next claimant's try_cmpxchg_acquire() (C1).
 	 */
 	smp_store_release(&epi->state, EP_STATE_IDLE); /* (B2), pairs with (C1) */
 	/*
@@ -1348,11 +1282,10 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
  * callback won it, the callback may still be between its cmpxchg() (C1)
  * and its enqueue, with the node on no queue. Wait until the node is
  * linked, so that the item is visible on rdq (to ep_events_available()
- * and to the next harvest) before this consumer's ep_harvest_end(), as
- * it was in the base, where the callback linked the item under the lock
- * that the consumer took. Otherwise a level-triggered item that stays
- * ready could be missing from a concurrent epoll_wait() with a zero
- * timeout, or from the next one.
+ * and to the next harvest) before this consumer's ep_harvest_end().
+ * Otherwise a level-triggered item that stays ready could be missing
+ * from a concurrent epoll_wait() with a zero timeout, or from the next
+ * one.
  *
  * The node is linked once it has a successor or is the tail of rdq or
  * of txl; nothing can unlink it while we hold ep->mtx, so the loop ends.
@@ -1463,15 +1396,17 @@ static void ep_ready_add(struct eventpoll *ep, struct epitem *epi)
  * Wake one epoll_wait() sleeper if anything is queued. Called by every
  * consumer after ep_harvest_end(), before it drops ep->mtx: a
  * level-triggered re-queue or an undelivered leftover must reach another
- * waiter (the base woke one at the end of each scan, too).
+ * waiter.
  */
 static void ep_ready_kick(struct eventpoll *ep)
 {
 	/*
 	 * (B6) wq_has_sleeper() starts with smp_mb(): orders this
-	 * consumer's stores to rdq/txl before the load of ep->wq. Pairs
-	 * with (B4) in ep_poll(): either we see the sleeper, or its
-	 * re-check sees the items.
+	 * consumer's stores to rdq/txl and harvest_seq before the load of
+	 * ep->wq. Pairs with (B4) in ep_poll(): either we see the sleeper,
+	 * or its re-check sees the items. The fully ordered xchg() of each
+	 * re-queue and (S3) order those stores too, so (B6) is a second
+	 * line; it costs one barrier per harvest, not per event.
 	 */
 	if (ep_events_available(ep) && wq_has_sleeper(&ep->wq))
 		wake_up(&ep->wq);
@@ -1493,9 +1428,10 @@ static void ep_ready_done(struct eventpoll *ep)
 /*
  * Take @epi off the ready queues before it is freed. The caller holds
  * ep->mtx and has run ep_unregister_pollwait(), so no callback for @epi
- * can be running or start (see "Removal" under "Memory ordering" in the
- * top-of-file banner): if @epi is QUEUED, its node is fully linked on
- * rdq or txl.
+ * can be running or start: remove_wait_queue() took the lock that every
+ * callback holds for its whole run, and a POLLFREE callback publishes its
+ * end with the release store of pwq->whead. If @epi is QUEUED, its node
+ * is fully linked on rdq or txl.
  *
  * wfcqueue cannot unlink from the middle of a queue that producers
  * append to, so first splice rdq onto txl, which no producer touches,
@@ -1586,9 +1522,10 @@ static void ep_get(struct eventpoll *ep)
 }
 
 /*
- * Returns true if the event poll can be disposed
+ * Drop a reference to @ep; returns true iff it was the last, in which
+ * case the caller is responsible for ep_free().
  */
-static bool ep_refcount_dec_and_test(struct eventpoll *ep)
+static bool ep_put(struct eventpoll *ep)
 {
 	if (!refcount_dec_and_test(&ep->refcount))
 		return false;
@@ -1599,6 +1536,7 @@ static bool ep_refcount_dec_and_test(struct eventpoll *ep)
 
 static void ep_free(struct eventpoll *ep)
 {
+	ep_resume_napi_irqs(ep);
 	mutex_destroy(&ep->mtx);
 	free_uid(ep->user);
 	/* W2: every EPOLLWAKEUP count was given back with its item */
@@ -1609,48 +1547,55 @@ static void ep_free(struct eventpoll *ep)
 }
 
 /*
- * The ffd.file pointer may be in the process of being torn down due to
- * being closed, but we may not have finished eventpoll_release() yet.
+ * Pin @epi->ffd.file for operations that require both safe dereference
+ * and exclusion from __fput().
  *
- * Normally, even with the atomic_long_inc_not_zero, the file may have
- * been free'd and then gotten re-allocated to something else (since
- * files are not RCU-delayed, they are SLAB_TYPESAFE_BY_RCU).
+ * struct file uses SLAB_TYPESAFE_BY_RCU, so a freed slot can be
+ * reassigned at any time. The bare load of epi->ffd.file is safe here
+ * because the caller holds ep->mtx and eventpoll_release_file() blocks
+ * on that mutex while tearing down the epi, so the backing file
+ * allocation cannot be freed and reused under us. An rcu_read_lock()
+ * is therefore unnecessary for the load.
  *
- * But for epoll, users hold the ep->mtx mutex, and as such any file in
- * the process of being free'd will block in eventpoll_release_file()
- * and thus the underlying file allocation will not be free'd, and the
- * file re-use cannot happen.
- *
- * For the same reason we can avoid a rcu_read_lock() around the
- * operation - 'ffd.file' cannot go away even if the refcount has
- * reached zero (but we must still not call out to ->poll() functions
- * etc).
+ * A successful file_ref_get() additionally blocks __fput() from
+ * starting on this file: once the refcount has reached zero it cannot
+ * come back. ep_remove() relies on that to touch file->f_lock and
+ * file->f_ep without racing eventpoll_release_file() (see commit
+ * a6dc643c6931). A NULL return means __fput() is already in flight;
+ * the caller must bail without touching the file, and
+ * eventpoll_release_file() will clean the epi up from its side.
  */
 static struct file *epi_fget(const struct epitem *epi)
 {
 	struct file *file;
 
 	file = epi->ffd.file;
-	if (!atomic_long_inc_not_zero(&file->f_count))
+	if (!file_ref_get(&file->f_ref))
 		file = NULL;
 	return file;
 }
 
 /*
- * Called with &file->f_lock held,
- * returns with it released
+ * Takes &file->f_lock; returns with it released.
  */
 static void ep_remove_file(struct eventpoll *ep, struct epitem *epi,
 			     struct file *file)
 {
 	struct epitems_head *to_free = NULL;
-	struct hlist_head *head = file->f_ep;
+	struct hlist_head *head;
 
 	lockdep_assert_held(&ep->mtx);
-	lockdep_assert_held(&file->f_lock);
 
+	spin_lock(&file->f_lock);
+	head = file->f_ep;
 	if (hlist_is_singular_node(&epi->fllink, head)) {
-		/* See eventpoll_release() for details. */
+		/*
+		 * Last watcher: publish NULL so the eventpoll_release()
+		 * fastpath in include/linux/eventpoll.h can skip the slow
+		 * path on a future __fput(). Safe because every f_ep writer
+		 * either holds a pin on @file via epi_fget() or is __fput()
+		 * itself -- see the comment in eventpoll_release().
+		 */
 		WRITE_ONCE(file->f_ep, NULL);
 		if (!is_file_epoll(file)) {
 			struct epitems_head *v;
@@ -1664,7 +1609,7 @@ static void ep_remove_file(struct eventpoll *ep, struct epitem *epi,
 	free_ephead(to_free);
 }
 
-static bool ep_remove_epi(struct eventpoll *ep, struct epitem *epi)
+static void ep_remove_epi(struct eventpoll *ep, struct epitem *epi)
 {
 	lockdep_assert_held(&ep->mtx);
 
@@ -1685,7 +1630,6 @@ static bool ep_remove_epi(struct eventpoll *ep, struct epitem *epi)
 	kfree_rcu(epi, rcu);
 
 	percpu_counter_dec(&ep->user->epoll_watches);
-	return true;
 }
 
 /*
@@ -1700,45 +1644,62 @@ static void ep_remove(struct eventpoll *ep, struct epitem *epi)
 
 	ep_unregister_pollwait(ep, epi);
 
-	/* cheap sync with eventpoll_release_file() */
-	if (unlikely(READ_ONCE(epi->dying)))
-		return;
-
 	/*
 	 * If we manage to grab a reference it means we're not in
-	 * eventpoll_release_file() and aren't going to be.
+	 * eventpoll_release_file() and aren't going to be: once @file's
+	 * refcount has reached zero, file_ref_get() cannot bring it back.
 	 */
 	file = epi_fget(epi);
 	if (!file)
 		return;
 
-	spin_lock(&file->f_lock);
 	ep_remove_file(ep, epi, file);
-
-	if (ep_remove_epi(ep, epi))
-		WARN_ON_ONCE(ep_refcount_dec_and_test(ep));
+	ep_remove_epi(ep, epi);
+	WARN_ON_ONCE(ep_put(ep));
 }
 
-static void ep_clear_and_put(struct eventpoll *ep)
+/*
+ * Pass 1 of ep_clear_and_put(): drain every epi's pwqlist.
+ * ep_unregister_pollwait() takes each watched wait-queue head's lock,
+ * which synchronizes with any in-flight ep_poll_callback(); after
+ * this returns no callback can still be about to dereference an epi
+ * on this ep. Must strictly precede ep_drain_tree() -- fusing the
+ * two walks would let a callback queued on epi_i still fire after
+ * epi_{i+k} had already been freed.
+ */
+static void ep_drain_pollwaits(struct eventpoll *ep)
 {
-	struct rb_node *rbp, *next;
+	struct rb_node *rbp;
 	struct epitem *epi;
 
-	/* We need to release all tasks waiting for these file */
-	if (waitqueue_active(&ep->poll_wait))
-		ep_poll_safewake(ep, NULL, 0);
+	lockdep_assert_held(&ep->mtx);
 
-	mutex_lock(&ep->mtx);
-
-	/*
-	 * Walks through the whole tree by unregistering poll callbacks.
-	 */
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		epi = rb_entry(rbp, struct epitem, rbn);
 
 		ep_unregister_pollwait(ep, epi);
 		cond_resched();
 	}
+}
+
+/*
+ * Pass 2 of ep_clear_and_put(): ep_remove() every epi. The per-epi
+ * pwqlist is already empty (ep_drain_pollwaits ran), but the rest of
+ * ep_remove() still runs: epi_fget() pin, f_ep clear under f_lock,
+ * rbtree erase, ready-queue unlink, kfree_rcu(epi). rb_next() is captured
+ * before each erase so the iteration is stable.
+ *
+ * A concurrent eventpoll_release_file() (removal path C) on a watched
+ * file serializes with us via ep->mtx; ep_remove() transparently
+ * hands off any epi whose file is in __fput() by bailing when
+ * epi_fget() returns NULL, and path C will clean that epi up.
+ */
+static void ep_drain_tree(struct eventpoll *ep)
+{
+	struct rb_node *rbp, *next;
+	struct epitem *epi;
+
+	lockdep_assert_held(&ep->mtx);
 
 	/*
 	 * No callback can queue an item any more: empty the ready queues in
@@ -1746,23 +1707,36 @@ static void ep_clear_and_put(struct eventpoll *ep)
 	 */
 	ep_ready_drain(ep);
 
-	/*
-	 * Walks through the whole tree and try to free each "struct epitem".
-	 * Note that ep_remove() will not remove the epitem in case of a
-	 * racing eventpoll_release_file(); the latter will do the removal.
-	 * At this point we are sure no poll callbacks will be lingering around.
-	 * Since we still own a reference to the eventpoll struct, the loop can't
-	 * dispose it.
-	 */
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = next) {
 		next = rb_next(rbp);
 		epi = rb_entry(rbp, struct epitem, rbn);
 		ep_remove(ep, epi);
 		cond_resched();
 	}
+}
 
+/*
+ * Removal path B (see "Removal paths" in the top-of-file banner):
+ * close of the epoll fd itself, reached via ep_eventpoll_release().
+ *
+ * Two passes under ep->mtx: first ep_drain_pollwaits() quiesces
+ * in-flight callbacks, then ep_drain_tree() frees the epis. The
+ * ep->refcount is kept > 0 across the walk by the ep file's own
+ * share, which we drop below; ep_free() runs iff we were the last
+ * holder after the tree drained.
+ */
+static void ep_clear_and_put(struct eventpoll *ep)
+{
+	/* Release any threads blocked in poll-on-ep. */
+	if (waitqueue_active(&ep->poll_wait))
+		ep_poll_safewake(ep, NULL, 0);
+
+	mutex_lock(&ep->mtx);
+	ep_drain_pollwaits(ep);
+	ep_drain_tree(ep);
 	mutex_unlock(&ep->mtx);
-	if (ep_refcount_dec_and_test(ep))
+
+	if (ep_put(ep))
 		ep_free(ep);
 }
 
@@ -1808,21 +1782,14 @@ static __poll_t __ep_eventpoll_poll(struct file *file, poll_table *wait, int dep
 
 	init_poll_funcptr(&pt, NULL);
 
-	/* Insert inside our poll wait queue */
+	/*
+	 * Insert inside our poll wait queue. (B7) poll_wait() ends with
+	 * smp_mb() when it adds an entry: the entry is visible before the
+	 * loads of the ready queues below. Pairs with (B5) in the
+	 * producers: either a producer's waitqueue_active(&ep->poll_wait)
+	 * sees our entry and wakes it, or we see its item here.
+	 */
 	poll_wait(file, &ep->poll_wait, wait);
-
-	if (!poll_does_not_wait(wait)) {
-		/*
-		 * (B7) Order the poll_wait() entry above before the loads
-		 * of the ready queues below (the unlock in poll_wait() and
-		 * the mutex acquisition are not a full barrier). Pairs with
-		 * (B5) in the producers: either a producer's
-		 * waitqueue_active(&ep->poll_wait) sees our entry and wakes
-		 * it, or we see its item here. Not needed when poll_wait()
-		 * registered nothing.
-		 */
-		smp_mb();
-	}
 
 	/*
 	 * Proceed to find out if wanted events are really available inside
@@ -1902,7 +1869,7 @@ static void ep_show_fdinfo(struct seq_file *m, struct file *f)
 		struct inode *inode = file_inode(epi->ffd.file);
 
 		seq_printf(m, "tfd: %8d events: %8x data: %16llx "
-			   " pos:%lli ino:%lx sdev:%x\n",
+			   " pos:%lli ino:%llx sdev:%x\n",
 			   epi->ffd.fd, epi->event.events,
 			   (long long)epi->event.data,
 			   (long long)epi->ffd.file->f_pos,
@@ -1935,18 +1902,17 @@ void eventpoll_release_file(struct file *file)
 {
 	struct eventpoll *ep;
 	struct epitem *epi;
-	bool dispose;
 
 	/*
-	 * Use the 'dying' flag to prevent a concurrent ep_clear_and_put() from
-	 * touching the epitems list before eventpoll_release_file() can access
-	 * the ep->mtx.
+	 * A concurrent ep_remove() cannot outrace us: it pins @file via
+	 * epi_fget(), which fails once __fput() has dropped the refcount
+	 * to zero -- the path we're on. So any racing ep_remove() bails
+	 * and leaves the epi for us to clean up here.
 	 */
 again:
 	spin_lock(&file->f_lock);
 	if (file->f_ep && file->f_ep->first) {
 		epi = hlist_entry(file->f_ep->first, struct epitem, fllink);
-		WRITE_ONCE(epi->dying, true);
 		spin_unlock(&file->f_lock);
 
 		/*
@@ -1958,13 +1924,12 @@ again:
 
 		ep_unregister_pollwait(ep, epi);
 
-		spin_lock(&file->f_lock);
 		ep_remove_file(ep, epi, file);
-		dispose = ep_remove_epi(ep, epi);
+		ep_remove_epi(ep, epi);
 
 		mutex_unlock(&ep->mtx);
 
-		if (dispose && ep_refcount_dec_and_test(ep))
+		if (ep_put(ep))
 			ep_free(ep);
 		goto again;
 	}
@@ -1975,7 +1940,7 @@ static int ep_alloc(struct eventpoll **pep)
 {
 	struct eventpoll *ep;
 
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	ep = kzalloc_obj(*ep);
 	if (unlikely(!ep))
 		return -ENOMEM;
 
@@ -1998,17 +1963,15 @@ static int ep_alloc(struct eventpoll **pep)
  * are protected by the "mtx" mutex, and ep_find() must be called with
  * "mtx" held.
  */
-static struct epitem *ep_find(struct eventpoll *ep, struct file *file, int fd)
+static struct epitem *ep_find(struct eventpoll *ep, struct epoll_key *tf)
 {
 	int kcmp;
 	struct rb_node *rbp;
 	struct epitem *epi, *epir = NULL;
-	struct epoll_filefd ffd;
 
-	ep_set_ffd(&ffd, file, fd);
 	for (rbp = ep->rbr.rb_root.rb_node; rbp; ) {
 		epi = rb_entry(rbp, struct epitem, rbn);
-		kcmp = ep_cmp_ffd(&ffd, &epi->ffd);
+		kcmp = ep_cmp_ffd(tf, &epi->ffd);
 		if (kcmp > 0)
 			rbp = rbp->rb_right;
 		else if (kcmp < 0)
@@ -2021,50 +1984,6 @@ static struct epitem *ep_find(struct eventpoll *ep, struct file *file, int fd)
 
 	return epir;
 }
-
-#ifdef CONFIG_KCMP
-static struct epitem *ep_find_tfd(struct eventpoll *ep, int tfd, unsigned long toff)
-{
-	struct rb_node *rbp;
-	struct epitem *epi;
-
-	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
-		epi = rb_entry(rbp, struct epitem, rbn);
-		if (epi->ffd.fd == tfd) {
-			if (toff == 0)
-				return epi;
-			else
-				toff--;
-		}
-		cond_resched();
-	}
-
-	return NULL;
-}
-
-struct file *get_epoll_tfile_raw_ptr(struct file *file, int tfd,
-				     unsigned long toff)
-{
-	struct file *file_raw;
-	struct eventpoll *ep;
-	struct epitem *epi;
-
-	if (!is_file_epoll(file))
-		return ERR_PTR(-EINVAL);
-
-	ep = file->private_data;
-
-	mutex_lock(&ep->mtx);
-	epi = ep_find_tfd(ep, tfd, toff);
-	if (epi)
-		file_raw = epi->ffd.file;
-	else
-		file_raw = ERR_PTR(-ENOENT);
-	mutex_unlock(&ep->mtx);
-
-	return file_raw;
-}
-#endif /* CONFIG_KCMP */
 
 /*
  * This is the callback that is passed to the wait queue wakeup
@@ -2085,7 +2004,6 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	struct epitem *epi = ep_item_from_wait(wait);
 	struct eventpoll *ep = epi->ep;
 	__poll_t pollflags = key_to_poll(key);
-	bool queued = false;
 	__poll_t events;
 	int ewake = 0;
 
@@ -2143,18 +2061,15 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 		 * __ep_eventpoll_poll().
 		 */
 		ep_enqueue(ep, epi);
-		queued = true;
 	}
 
 	/*
 	 * Wake up ( if active ) both the eventpoll wait list and the ->poll()
-	 * wait list. An item that was queued already needs no new wakeup of
-	 * ep->wq: whoever queued it woke a waiter, or a waiter that came
-	 * later found it on its re-check, or a consumer holds it and will
-	 * see this event when it re-polls. EPOLLEXCLUSIVE still reports the
-	 * wakeup as taken (ewake) when this eventpoll has waiters, as
-	 * before. ep->poll_wait is woken in both cases, as before, so that
-	 * poll(2) and parent epoll instances see every event.
+	 * wait list, also for an item that was queued already: a waiter
+	 * woken for it may have left without harvesting (a signal, a
+	 * timeout), and the next event must reach the waiters that are
+	 * still asleep. That costs a wakeup only while someone sleeps on
+	 * ep->wq; a busy consumer is not on it.
 	 */
 	if (waitqueue_active(&ep->wq)) {
 		if ((events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
@@ -2172,14 +2087,12 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 				break;
 			}
 		}
-		if (queued) {
-			if (sync)
-				wake_up_sync(&ep->wq);
-			else
-				wake_up(&ep->wq);
-		}
+		if (sync)
+			wake_up_sync(&ep->wq);
+		else
+			wake_up(&ep->wq);
 	}
-	/* (B5) when we queued; pairs with (B7) in __ep_eventpoll_poll() */
+	/* (B5) if we queued; pairs with (B7) in __ep_eventpoll_poll() */
 	if (waitqueue_active(&ep->poll_wait))
 		ep_poll_safewake(ep, epi, pollflags & EPOLL_URING_WAKE);
 
@@ -2189,19 +2102,24 @@ out:
 
 	if (pollflags & POLLFREE) {
 		/*
-		 * If we race with ep_remove_wait_queue() it can miss
-		 * ->whead = NULL and do another remove_wait_queue() after
-		 * us, so we can't use __remove_wait_queue().
+		 * POLLFREE handshake, release side; see "POLLFREE handshake"
+		 * at the top of this file.
+		 *
+		 * Unlink our wait entry with list_del_init rather than
+		 * __remove_wait_queue: a concurrent ep_remove_wait_queue()
+		 * that already loaded a non-NULL whead may still call
+		 * remove_wait_queue() after us, and list_del_init() tolerates
+		 * the second delete.
+		 *
+		 * smp_store_release(&whead, NULL) publishes the teardown to
+		 * ep_remove_wait_queue()'s smp_load_acquire(). Before this
+		 * store, a racing ep_clear_and_put() / ep_remove() reaches
+		 * ep_remove_wait_queue() which sees whead != NULL and takes
+		 * whead->lock -- the same lock held by our caller, so it
+		 * serializes behind us. Once whead is zeroed, nothing else
+		 * protects ep / epi / wait.
 		 */
 		list_del_init(&wait->entry);
-		/*
-		 * ->whead != NULL protects us from the race with
-		 * ep_clear_and_put() or ep_remove(), ep_remove_wait_queue()
-		 * takes whead->lock held by the caller. Once we nullify it,
-		 * nothing protects ep/epi or even wait. The release also
-		 * publishes this callback's claim and enqueue to
-		 * ep_remove_wait_queue(), which may then free the item.
-		 */
 		smp_store_release(&ep_pwq_from_wait(wait)->whead, NULL);
 	}
 
@@ -2262,41 +2180,40 @@ static void ep_rbtree_insert(struct eventpoll *ep, struct epitem *epi)
 
 
 
-#define PATH_ARR_SIZE 5
 /*
- * These are the number paths of length 1 to 5, that we are allowing to emanate
- * from a single file of interest. For example, we allow 1000 paths of length
- * 1, to emanate from each file of interest. This essentially represents the
- * potential wakeup paths, which need to be limited in order to avoid massive
- * uncontrolled wakeup storms. The common use case should be a single ep which
- * is connected to n file sources. In this case each file source has 1 path
- * of length 1. Thus, the numbers below should be more than sufficient. These
- * path limits are enforced during an EPOLL_CTL_ADD operation, since a modify
- * and delete can't add additional paths. Protected by the epnested_mutex.
+ * Upper bound on wakeup paths emanating from any one watched file,
+ * indexed by path depth (1..PATH_ARR_SIZE). For example, we allow
+ * 1000 paths of length 1 from each watched file. These caps limit
+ * the wakeup amplification that can be built from epoll-watches-
+ * epoll topologies without rejecting reasonable usage.
+ *
+ * Enforced at EPOLL_CTL_ADD; CTL_MOD and CTL_DEL cannot add paths.
+ * The running tallies live in ctx->path_count[] and are protected by
+ * epnested_mutex.
  */
 static const int path_limits[PATH_ARR_SIZE] = { 1000, 500, 100, 50, 10 };
-static int path_count[PATH_ARR_SIZE];
 
-static int path_count_inc(int nests)
+static int path_count_inc(struct ep_ctl_ctx *ctx, int nests)
 {
 	/* Allow an arbitrary number of depth 1 paths */
 	if (nests == 0)
 		return 0;
 
-	if (++path_count[nests] > path_limits[nests])
+	if (++ctx->path_count[nests] > path_limits[nests])
 		return -1;
 	return 0;
 }
 
-static void path_count_init(void)
+static void path_count_init(struct ep_ctl_ctx *ctx)
 {
 	int i;
 
 	for (i = 0; i < PATH_ARR_SIZE; i++)
-		path_count[i] = 0;
+		ctx->path_count[i] = 0;
 }
 
-static int reverse_path_check_proc(struct hlist_head *refs, int depth)
+static int reverse_path_check_proc(struct ep_ctl_ctx *ctx,
+				   struct hlist_head *refs, int depth)
 {
 	int error = 0;
 	struct epitem *epi;
@@ -2308,9 +2225,9 @@ static int reverse_path_check_proc(struct hlist_head *refs, int depth)
 	hlist_for_each_entry_rcu(epi, refs, fllink) {
 		struct hlist_head *refs = &epi->ep->refs;
 		if (hlist_empty(refs))
-			error = path_count_inc(depth);
+			error = path_count_inc(ctx, depth);
 		else
-			error = reverse_path_check_proc(refs, depth + 1);
+			error = reverse_path_check_proc(ctx, refs, depth + 1);
 		if (error != 0)
 			break;
 	}
@@ -2318,24 +2235,24 @@ static int reverse_path_check_proc(struct hlist_head *refs, int depth)
 }
 
 /**
- * reverse_path_check - The tfile_check_list is list of epitem_head, which have
- *                      links that are proposed to be newly added. We need to
- *                      make sure that those added links don't add too many
- *                      paths such that we will spend all our time waking up
- *                      eventpoll objects.
+ * reverse_path_check - ctx->tfile_check_list is a list of epitems_head
+ *                      anchoring files with newly proposed links; make
+ *                      sure those links don't push any path-length bucket
+ *                      over its limit in path_limits[].
+ * @ctx: Per-do_epoll_ctl() scratch for the loop / path checks.
  *
  * Return: %zero if the proposed links don't create too many paths,
  *	    %-1 otherwise.
  */
-static int reverse_path_check(void)
+static int reverse_path_check(struct ep_ctl_ctx *ctx)
 {
 	struct epitems_head *p;
 
-	for (p = tfile_check_list; p != EP_UNACTIVE_PTR; p = p->next) {
+	for (p = ctx->tfile_check_list; p != EP_UNACTIVE_PTR; p = p->next) {
 		int error;
-		path_count_init();
+		path_count_init(ctx);
 		rcu_read_lock();
-		error = reverse_path_check_proc(&p->epitems, 0);
+		error = reverse_path_check_proc(ctx, &p->epitems, 0);
 		rcu_read_unlock();
 		if (error)
 			return error;
@@ -2417,8 +2334,8 @@ allocate:
 
 /*
  * Charge the user's epoll_watches quota, allocate a fresh epitem for
- * @tfile/@fd, and initialize its fields. The returned item is not yet
- * linked into any data structure; the caller must install it via
+ * @tf, and initialize its fields. The returned item is not yet linked
+ * into any data structure; the caller must install it via
  * ep_register_epitem() (which takes over on success) or kmem_cache_free()
  * it and decrement epoll_watches on its own.
  *
@@ -2427,7 +2344,7 @@ allocate:
  */
 static struct epitem *ep_alloc_epitem(struct eventpoll *ep,
 				      const struct epoll_event *event,
-				      struct file *tfile, int fd)
+				      struct epoll_key *tf)
 {
 	struct epitem *epi;
 
@@ -2445,7 +2362,7 @@ static struct epitem *ep_alloc_epitem(struct eventpoll *ep,
 	wfcq_node_init(&epi->rdllink);
 	epi->state = EP_STATE_IDLE;
 	epi->ep = ep;
-	ep_set_ffd(&epi->ffd, tfile, fd);
+	epi->ffd = *tf;
 	epi->event = *event;
 
 	return epi;
@@ -2466,8 +2383,9 @@ static struct epitem *ep_alloc_epitem(struct eventpoll *ep,
  * unwind; that cannot drop @ep's refcount to zero because the ep file
  * itself still holds the original reference.
  */
-static int ep_register_epitem(struct eventpoll *ep, struct epitem *epi,
-			      struct eventpoll *tep, int full_check)
+static int ep_register_epitem(struct ep_ctl_ctx *ctx, struct eventpoll *ep,
+			      struct epitem *epi, struct eventpoll *tep,
+			      int full_check)
 {
 	struct file *tfile = epi->ffd.file;
 	int error;
@@ -2485,7 +2403,7 @@ static int ep_register_epitem(struct eventpoll *ep, struct epitem *epi,
 	}
 
 	if (full_check && !tep)
-		list_file(tfile);
+		list_file(tfile, ctx);
 
 	ep_rbtree_insert(ep, epi);
 
@@ -2499,8 +2417,9 @@ static int ep_register_epitem(struct eventpoll *ep, struct epitem *epi,
 /*
  * Must be called with "mtx" held.
  */
-static int ep_insert(struct eventpoll *ep, const struct epoll_event *event,
-		     struct file *tfile, int fd, int full_check)
+static int ep_insert(struct ep_ctl_ctx *ctx, struct eventpoll *ep,
+		     const struct epoll_event *event, struct epoll_key *tf,
+		     int full_check)
 {
 	int error;
 	__poll_t revents;
@@ -2508,21 +2427,21 @@ static int ep_insert(struct eventpoll *ep, const struct epoll_event *event,
 	struct ep_pqueue epq;
 	struct eventpoll *tep = NULL;
 
-	if (is_file_epoll(tfile))
-		tep = tfile->private_data;
+	if (is_file_epoll(tf->file))
+		tep = tf->file->private_data;
 
 	lockdep_assert_irqs_enabled();
 
-	epi = ep_alloc_epitem(ep, event, tfile, fd);
+	epi = ep_alloc_epitem(ep, event, tf);
 	if (IS_ERR(epi))
 		return PTR_ERR(epi);
 
-	error = ep_register_epitem(ep, epi, tep, full_check);
+	error = ep_register_epitem(ctx, ep, epi, tep, full_check);
 	if (error)
 		return error;
 
 	/* Reject the insert if the new link would create too many back-paths. */
-	if (unlikely(full_check && reverse_path_check())) {
+	if (unlikely(full_check && reverse_path_check(ctx))) {
 		ep_remove(ep, epi);
 		return -EINVAL;
 	}
@@ -2786,6 +2705,30 @@ static int ep_autoremove_wake_function(struct wait_queue_entry *wq_entry,
 	return ret;
 }
 
+static int ep_try_send_events(struct eventpoll *ep,
+			      struct epoll_event __user *events, int maxevents)
+{
+	int res;
+
+	/*
+	 * Try to transfer events to user space. In case we get 0 events and
+	 * there's still timeout left over, we go trying again in search of
+	 * more luck.
+	 */
+	res = ep_send_events(ep, events, maxevents);
+	if (res > 0)
+		ep_suspend_napi_irqs(ep);
+	return res;
+}
+
+static int ep_schedule_timeout(ktime_t *to)
+{
+	if (to)
+		return ktime_after(*to, ktime_get());
+	else
+		return 1;
+}
+
 /**
  * ep_poll - Retrieves ready events, and delivers them to the caller-supplied
  *           event buffer.
@@ -2806,7 +2749,8 @@ static int ep_autoremove_wake_function(struct wait_queue_entry *wq_entry,
 static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 		   int maxevents, struct timespec64 *timeout)
 {
-	int res, eavail, timed_out = 0;
+	int res, timed_out = 0;
+	bool eavail;
 	u64 slack = 0;
 	wait_queue_entry_t wait;
 	ktime_t expires, *to = NULL;
@@ -2814,7 +2758,6 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 	lockdep_assert_irqs_enabled();
 
 	if (timeout && (timeout->tv_sec | timeout->tv_nsec)) {
-		slack = select_estimate_accuracy(timeout);
 		to = &expires;
 		*to = timespec64_to_ktime(*timeout);
 	} else if (timeout) {
@@ -2837,12 +2780,7 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 
 	while (1) {
 		if (eavail) {
-			/*
-			 * Try to transfer events to user space. In case we get
-			 * 0 events and there's still timeout left over, we go
-			 * trying again in search of more luck.
-			 */
-			res = ep_send_events(ep, events, maxevents);
+			res = ep_try_send_events(ep, events, maxevents);
 			if (res)
 				return res;
 		}
@@ -2850,7 +2788,7 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 		if (timed_out)
 			return 0;
 
-		eavail = ep_busy_loop(ep, timed_out);
+		eavail = ep_busy_loop(ep);
 		if (eavail)
 			continue;
 
@@ -2911,9 +2849,13 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 
 		if (!eavail)
 			eavail = ep_events_available(ep);
-		if (!eavail)
-			timed_out = !schedule_hrtimeout_range(to, slack,
-							      HRTIMER_MODE_ABS);
+		if (!eavail) {
+			if (to)
+				slack = select_estimate_accuracy(timeout);
+			timed_out = !ep_schedule_timeout(to) ||
+				!schedule_hrtimeout_range(to, slack,
+							  HRTIMER_MODE_ABS);
+		}
 		__set_current_state(TASK_RUNNING);
 
 		/*
@@ -2923,7 +2865,7 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
 		 * queueing found events, we are still on the wait queue and
 		 * leave it below, too.
 		 */
-		eavail = 1;
+		eavail = true;
 
 		if (!list_empty_careful(&wait.entry)) {
 			spin_lock_irq(&ep->wq.lock);
@@ -2947,13 +2889,15 @@ static int ep_poll(struct eventpoll *ep, struct epoll_event __user *events,
  *                      epoll file does not create closed loops, and
  *                      determine the depth of the subtree starting at @ep
  *
+ * @ctx: Per-do_epoll_ctl() scratch for the loop / path checks.
  * @ep: the &struct eventpoll to be currently checked.
  * @depth: Current depth of the path being checked.
  *
  * Return: depth of the subtree, or a value bigger than EP_MAX_NESTS if we found
  * a loop or went too deep.
  */
-static int ep_loop_check_proc(struct eventpoll *ep, int depth)
+static int ep_loop_check_proc(struct ep_ctl_ctx *ctx,
+			      struct eventpoll *ep, int depth)
 {
 	int result = 0;
 	struct rb_node *rbp;
@@ -2969,22 +2913,23 @@ static int ep_loop_check_proc(struct eventpoll *ep, int depth)
 		if (unlikely(is_file_epoll(epi->ffd.file))) {
 			struct eventpoll *ep_tovisit;
 			ep_tovisit = epi->ffd.file->private_data;
-			if (ep_tovisit == inserting_into || depth > EP_MAX_NESTS)
+			if (ep_tovisit == ctx->inserting_into ||
+			    depth > EP_MAX_NESTS)
 				result = EP_MAX_NESTS+1;
 			else
-				result = max(result, ep_loop_check_proc(ep_tovisit, depth + 1) + 1);
+				result = max(result,
+					     ep_loop_check_proc(ctx, ep_tovisit,
+								depth + 1) + 1);
 			if (result > EP_MAX_NESTS)
 				break;
 		} else {
 			/*
-			 * If we've reached a file that is not associated with
-			 * an ep, then we need to check if the newly added
-			 * links are going to add too many wakeup paths. We do
-			 * this by adding it to the tfile_check_list, if it's
-			 * not already there, and calling reverse_path_check()
-			 * during ep_insert().
+			 * A non-epoll leaf. Queue it for the companion
+			 * reverse_path_check() that runs after this walk so
+			 * any new links we propose don't add too many wakeup
+			 * paths.
 			 */
-			list_file(epi->ffd.file);
+			list_file(epi->ffd.file, ctx);
 		}
 	}
 	ep->loop_check_depth = result;
@@ -2993,9 +2938,7 @@ static int ep_loop_check_proc(struct eventpoll *ep, int depth)
 	return result;
 }
 
-/**
- * ep_get_upwards_depth_proc - determine depth of @ep when traversed upwards
- */
+/* ep_get_upwards_depth_proc - determine depth of @ep when traversed upwards */
 static int ep_get_upwards_depth_proc(struct eventpoll *ep, int depth)
 {
 	int result = 0;
@@ -3015,22 +2958,24 @@ static int ep_get_upwards_depth_proc(struct eventpoll *ep, int depth)
  *                 into another epoll file (represented by @ep) does not create
  *                 closed loops or too deep chains.
  *
- * @ep: Pointer to the epoll we are inserting into.
- * @to: Pointer to the epoll to be inserted.
+ * @ctx: Per-CTL_ADD scratch context.
+ * @ep:  Pointer to the epoll we are inserting into.
+ * @to:  Pointer to the epoll to be inserted.
  *
  * Return: %zero if adding the epoll @to inside the epoll @from
  * does not violate the constraints, or %-1 otherwise.
  */
-static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
+static int ep_loop_check(struct ep_ctl_ctx *ctx, struct eventpoll *ep,
+			 struct eventpoll *to)
 {
 	int depth, upwards_depth;
 
-	inserting_into = ep;
+	ctx->inserting_into = ep;
 	/*
 	 * Check how deep down we can get from @to, and whether it is possible
 	 * to loop up to @ep.
 	 */
-	depth = ep_loop_check_proc(to, 0);
+	depth = ep_loop_check_proc(ctx, to, 0);
 	if (depth > EP_MAX_NESTS)
 		return -1;
 	/* Check how far up we can go from @ep. */
@@ -3041,12 +2986,12 @@ static int ep_loop_check(struct eventpoll *ep, struct eventpoll *to)
 	return (depth+1+upwards_depth > EP_MAX_NESTS) ? -1 : 0;
 }
 
-static void clear_tfile_check_list(void)
+static void clear_tfile_check_list(struct ep_ctl_ctx *ctx)
 {
 	rcu_read_lock();
-	while (tfile_check_list != EP_UNACTIVE_PTR) {
-		struct epitems_head *head = tfile_check_list;
-		tfile_check_list = head->next;
+	while (ctx->tfile_check_list != EP_UNACTIVE_PTR) {
+		struct epitems_head *head = ctx->tfile_check_list;
+		ctx->tfile_check_list = head->next;
 		unlist_file(head);
 	}
 	rcu_read_unlock();
@@ -3057,9 +3002,8 @@ static void clear_tfile_check_list(void)
  */
 static int do_epoll_create(int flags)
 {
-	int error, fd;
-	struct eventpoll *ep = NULL;
-	struct file *file;
+	int error;
+	struct eventpoll *ep;
 
 	/* Check the EPOLL_* constant for consistency.  */
 	BUILD_BUG_ON(EPOLL_CLOEXEC != O_CLOEXEC);
@@ -3076,26 +3020,15 @@ static int do_epoll_create(int flags)
 	 * Creates all the items needed to setup an eventpoll file. That is,
 	 * a file structure and a free file descriptor.
 	 */
-	fd = get_unused_fd_flags(O_RDWR | (flags & O_CLOEXEC));
-	if (fd < 0) {
-		error = fd;
-		goto out_free_ep;
+	FD_PREPARE(fdf, O_RDWR | (flags & O_CLOEXEC),
+		   anon_inode_getfile("[eventpoll]", &eventpoll_fops, ep,
+				      O_RDWR | (flags & O_CLOEXEC)));
+	if (fdf.err) {
+		ep_clear_and_put(ep);
+		return fdf.err;
 	}
-	file = anon_inode_getfile("[eventpoll]", &eventpoll_fops, ep,
-				 O_RDWR | (flags & O_CLOEXEC));
-	if (IS_ERR(file)) {
-		error = PTR_ERR(file);
-		goto out_free_fd;
-	}
-	ep->file = file;
-	fd_install(fd, file);
-	return fd;
-
-out_free_fd:
-	put_unused_fd(fd);
-out_free_ep:
-	ep_clear_and_put(ep);
-	return error;
+	ep->file = fd_prepare_file(fdf);
+	return fd_publish(fdf);
 }
 
 SYSCALL_DEFINE1(epoll_create1, int, flags)
@@ -3124,38 +3057,114 @@ static inline void ep_take_care_of_epollwakeup(struct epoll_event *epev)
 }
 #endif
 
-static inline int epoll_mutex_lock(struct mutex *mutex, int depth,
-				   bool nonblock)
+static inline int epoll_mutex_lock(struct mutex *mutex, bool nonblock)
 {
 	if (!nonblock) {
-		mutex_lock_nested(mutex, depth);
+		mutex_lock(mutex);
 		return 0;
 	}
-	if (mutex_trylock(mutex))
-		return 0;
-	return -EAGAIN;
+	return mutex_trylock(mutex) ? 0 : -EAGAIN;
 }
 
-int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
-		 bool nonblock)
+/*
+ * Acquire the locks required for do_epoll_ctl() on @ep for @op.
+ *
+ * Always takes ep->mtx. For EPOLL_CTL_ADD, additionally runs the
+ * loop / path check under epnested_mutex when the topology can
+ * change: @ep is already watched (epfile->f_ep non-NULL), @ep was
+ * recently loop-checked (ep->gen == loop_check_gen), or @tfile is
+ * itself an eventpoll.
+ *
+ * Return value encodes both outcome and lock state:
+ *
+ *   0        success; ep->mtx held.
+ *   1        success; ep->mtx held AND the full check ran under
+ *            epnested_mutex (which is also still held). The value
+ *            doubles as the @full_check argument to ep_insert().
+ *   -errno   failure; no locks held.
+ *
+ * The caller releases what was taken with ep_ctl_unlock(ep, ret).
+ *
+ * Holding epnested_mutex on add is what prevents two racing
+ * EPOLL_CTL_ADDs on different eps from building a cycle without
+ * either walker observing it.
+ */
+static int ep_ctl_lock(struct ep_ctl_ctx *ctx, struct eventpoll *ep, int op,
+		       struct file *epfile, struct file *tfile, bool nonblock)
+{
+	struct eventpoll *tep;
+	int error;
+
+	error = epoll_mutex_lock(&ep->mtx, nonblock);
+	if (error)
+		return error;
+
+	if (op != EPOLL_CTL_ADD)
+		return 0;
+	/*
+	 * ep->gen and loop_check_gen are written under epnested_mutex,
+	 * which we do not hold here: read each once, as
+	 * ep_get_upwards_depth_proc() and other epoll_ctl() callers may be
+	 * writing them. A stale value only sends us down the full check.
+	 */
+	if (!READ_ONCE(epfile->f_ep) &&
+	    READ_ONCE(ep->gen) != READ_ONCE(loop_check_gen) &&
+	    !is_file_epoll(tfile))
+		return 0;
+
+	/* Full check needed: drop ep->mtx so we can take epnested_mutex. */
+	mutex_unlock(&ep->mtx);
+	error = epoll_mutex_lock(&epnested_mutex, nonblock);
+	if (error)
+		return error;
+
+	WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
+
+	if (is_file_epoll(tfile)) {
+		tep = tfile->private_data;
+		if (ep_loop_check(ctx, ep, tep) != 0) {
+			error = -ELOOP;
+			goto err_unlock_nested;
+		}
+	}
+
+	error = epoll_mutex_lock(&ep->mtx, nonblock);
+	if (error)
+		goto err_unlock_nested;
+
+	return 1;
+
+err_unlock_nested:
+	clear_tfile_check_list(ctx);
+	WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
+	mutex_unlock(&epnested_mutex);
+	return error;
+}
+
+static void ep_ctl_unlock(struct ep_ctl_ctx *ctx, struct eventpoll *ep,
+			  int full_check)
+{
+	mutex_unlock(&ep->mtx);
+	if (full_check) {
+		clear_tfile_check_list(ctx);
+		WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
+		mutex_unlock(&epnested_mutex);
+	}
+}
+
+int do_epoll_ctl_file(struct file *f, int op, struct epoll_key *tf,
+		      struct epoll_event *epds, bool nonblock)
 {
 	int error;
-	int full_check = 0;
+	int full_check;
 	struct eventpoll *ep;
 	struct epitem *epi;
-	struct eventpoll *tep = NULL;
-
-	CLASS(fd, f)(epfd);
-	if (fd_empty(f))
-		return -EBADF;
-
-	/* Get the "struct file *" for the target file */
-	CLASS(fd, tf)(fd);
-	if (fd_empty(tf))
-		return -EBADF;
+	struct ep_ctl_ctx ctx = {
+		.tfile_check_list = EP_UNACTIVE_PTR,
+	};
 
 	/* The target file descriptor must support poll */
-	if (!file_can_poll(fd_file(tf)))
+	if (!file_can_poll(tf->file))
 		return -EPERM;
 
 	/* Check if EPOLLWAKEUP is allowed */
@@ -3163,92 +3172,43 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
 		ep_take_care_of_epollwakeup(epds);
 
 	/*
-	 * We have to check that the file structure underneath the file descriptor
-	 * the user passed to us _is_ an eventpoll file. And also we do not permit
+	 * The @f file must itself be an eventpoll, and we do not permit
 	 * adding an epoll file descriptor inside itself.
 	 */
-	error = -EINVAL;
-	if (fd_file(f) == fd_file(tf) || !is_file_epoll(fd_file(f)))
-		goto error_tgt_fput;
+	if (f == tf->file || !is_file_epoll(f))
+		return -EINVAL;
 
 	/*
 	 * epoll adds to the wakeup queue at EPOLL_CTL_ADD time only,
 	 * so EPOLLEXCLUSIVE is not allowed for a EPOLL_CTL_MOD operation.
-	 * Also, we do not currently supported nested exclusive wakeups.
+	 * Also, nested exclusive wakeups are not supported.
 	 */
 	if (ep_op_has_event(op) && (epds->events & EPOLLEXCLUSIVE)) {
 		if (op == EPOLL_CTL_MOD)
-			goto error_tgt_fput;
-		if (op == EPOLL_CTL_ADD && (is_file_epoll(fd_file(tf)) ||
+			return -EINVAL;
+		if (op == EPOLL_CTL_ADD && (is_file_epoll(tf->file) ||
 				(epds->events & ~EPOLLEXCLUSIVE_OK_BITS)))
-			goto error_tgt_fput;
+			return -EINVAL;
 	}
 
-	/*
-	 * At this point it is safe to assume that the "private_data" contains
-	 * our own data structure.
-	 */
-	ep = fd_file(f)->private_data;
+	ep = f->private_data;
+
+	full_check = ep_ctl_lock(&ctx, ep, op, f, tf->file, nonblock);
+	if (full_check < 0)
+		return full_check;
 
 	/*
-	 * When we insert an epoll file descriptor inside another epoll file
-	 * descriptor, there is the chance of creating closed loops, which are
-	 * better be handled here, than in more critical paths. While we are
-	 * checking for loops we also determine the list of files reachable
-	 * and hang them on the tfile_check_list, so we can check that we
-	 * haven't created too many possible wakeup paths.
-	 *
-	 * We do not need to take the global 'epumutex' on EPOLL_CTL_ADD when
-	 * the epoll file descriptor is attaching directly to a wakeup source,
-	 * unless the epoll file descriptor is nested. The purpose of taking the
-	 * 'epnested_mutex' on add is to prevent complex toplogies such as loops and
-	 * deep wakeup paths from forming in parallel through multiple
-	 * EPOLL_CTL_ADD operations.
+	 * Look the target up in ep's RB tree. We hold ep->mtx, so the
+	 * item stays valid until we release.
 	 */
-	error = epoll_mutex_lock(&ep->mtx, 0, nonblock);
-	if (error)
-		goto error_tgt_fput;
-	if (op == EPOLL_CTL_ADD) {
-		/*
-		 * ep->gen and loop_check_gen are written under
-		 * epnested_mutex, which we do not hold here: read them
-		 * once each, as ep_get_upwards_depth_proc() and the other
-		 * epoll_ctl() callers may be writing them.
-		 */
-		if (READ_ONCE(fd_file(f)->f_ep) ||
-		    READ_ONCE(ep->gen) == READ_ONCE(loop_check_gen) ||
-		    is_file_epoll(fd_file(tf))) {
-			mutex_unlock(&ep->mtx);
-			error = epoll_mutex_lock(&epnested_mutex, 0, nonblock);
-			if (error)
-				goto error_tgt_fput;
-			WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
-			full_check = 1;
-			if (is_file_epoll(fd_file(tf))) {
-				tep = fd_file(tf)->private_data;
-				error = -ELOOP;
-				if (ep_loop_check(ep, tep) != 0)
-					goto error_tgt_fput;
-			}
-			error = epoll_mutex_lock(&ep->mtx, 0, nonblock);
-			if (error)
-				goto error_tgt_fput;
-		}
-	}
-
-	/*
-	 * Try to lookup the file inside our RB tree. Since we grabbed "mtx"
-	 * above, we can be sure to be able to use the item looked up by
-	 * ep_find() till we release the mutex.
-	 */
-	epi = ep_find(ep, fd_file(tf), fd);
+	epi = ep_find(ep, tf);
 
 	error = -EINVAL;
 	switch (op) {
 	case EPOLL_CTL_ADD:
 		if (!epi) {
 			epds->events |= EPOLLERR | EPOLLHUP;
-			error = ep_insert(ep, epds, fd_file(tf), fd, full_check);
+			error = ep_insert(&ctx, ep, epds, tf, full_check);
 		} else
 			error = -EEXIST;
 		break;
@@ -3274,15 +3234,28 @@ int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
 			error = -ENOENT;
 		break;
 	}
-	mutex_unlock(&ep->mtx);
 
-error_tgt_fput:
-	if (full_check) {
-		clear_tfile_check_list();
-		WRITE_ONCE(loop_check_gen, loop_check_gen + 1);
-		mutex_unlock(&epnested_mutex);
-	}
+	ep_ctl_unlock(&ctx, ep, full_check);
 	return error;
+}
+
+int do_epoll_ctl(int epfd, int op, int fd, struct epoll_event *epds,
+		 bool nonblock)
+{
+	struct epoll_key efd;
+
+	CLASS(fd, f)(epfd);
+	if (fd_empty(f))
+		return -EBADF;
+
+	/* Get the "struct file *" for the target file */
+	CLASS(fd, tf)(fd);
+	if (fd_empty(tf))
+		return -EBADF;
+
+	efd.file = fd_file(tf);
+	efd.fd = fd;
+	return do_epoll_ctl_file(fd_file(f), op, &efd, epds, nonblock);
 }
 
 /*
@@ -3302,6 +3275,47 @@ SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd,
 	return do_epoll_ctl(epfd, op, fd, &epds, false);
 }
 
+static int ep_check_params(struct file *file, struct epoll_event __user *evs,
+			   int maxevents)
+{
+	/* The maximum number of event must be greater than zero */
+	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
+		return -EINVAL;
+
+	/* Verify that the area passed by the user is writeable */
+	if (!access_ok(evs, maxevents * sizeof(struct epoll_event)))
+		return -EFAULT;
+
+	/*
+	 * We have to check that the file structure underneath the fd
+	 * the user passed to us _is_ an eventpoll file.
+	 */
+	if (!is_file_epoll(file))
+		return -EINVAL;
+
+	return 0;
+}
+
+int epoll_sendevents(struct file *file, struct epoll_event __user *events,
+		     int maxevents)
+{
+	struct eventpoll *ep;
+	int ret;
+
+	ret = ep_check_params(file, events, maxevents);
+	if (unlikely(ret))
+		return ret;
+
+	ep = file->private_data;
+	/*
+	 * Racy call, but that's ok - it should get retried based on
+	 * poll readiness anyway.
+	 */
+	if (ep_events_available(ep))
+		return ep_try_send_events(ep, events, maxevents);
+	return 0;
+}
+
 /*
  * Implement the event wait interface for the eventpoll file. It is the kernel
  * part of the user space epoll_wait(2).
@@ -3309,30 +3323,17 @@ SYSCALL_DEFINE4(epoll_ctl, int, epfd, int, op, int, fd,
 static int do_epoll_wait(int epfd, struct epoll_event __user *events,
 			 int maxevents, struct timespec64 *to)
 {
-	int error;
-	struct fd f;
 	struct eventpoll *ep;
-
-	/* The maximum number of event must be greater than zero */
-	if (maxevents <= 0 || maxevents > EP_MAX_EVENTS)
-		return -EINVAL;
-
-	/* Verify that the area passed by the user is writeable */
-	if (!access_ok(events, maxevents * sizeof(struct epoll_event)))
-		return -EFAULT;
+	int ret;
 
 	/* Get the "struct file *" for the eventpoll file */
-	f = fdget(epfd);
-	if (!fd_file(f))
+	CLASS(fd, f)(epfd);
+	if (fd_empty(f))
 		return -EBADF;
 
-	/*
-	 * We have to check that the file structure underneath the fd
-	 * the user passed to us _is_ an eventpoll file.
-	 */
-	error = -EINVAL;
-	if (!is_file_epoll(fd_file(f)))
-		goto error_fput;
+	ret = ep_check_params(fd_file(f), events, maxevents);
+	if (unlikely(ret))
+		return ret;
 
 	/*
 	 * At this point it is safe to assume that the "private_data" contains
@@ -3341,11 +3342,7 @@ static int do_epoll_wait(int epfd, struct epoll_event __user *events,
 	ep = fd_file(f)->private_data;
 
 	/* Time to fish for events ... */
-	error = ep_poll(ep, events, maxevents, to);
-
-error_fput:
-	fdput(f);
-	return error;
+	return ep_poll(ep, events, maxevents, to);
 }
 
 SYSCALL_DEFINE4(epoll_wait, int, epfd, struct epoll_event __user *, events,
@@ -3410,6 +3407,50 @@ SYSCALL_DEFINE6(epoll_pwait2, int, epfd, struct epoll_event __user *, events,
 	return do_epoll_pwait(epfd, events, maxevents, to,
 			      sigmask, sigsetsize);
 }
+
+#ifdef CONFIG_KCMP
+static struct epitem *ep_find_tfd(struct eventpoll *ep, int tfd, unsigned long toff)
+{
+	struct rb_node *rbp;
+	struct epitem *epi;
+
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		epi = rb_entry(rbp, struct epitem, rbn);
+		if (epi->ffd.fd == tfd) {
+			if (toff == 0)
+				return epi;
+			else
+				toff--;
+		}
+		cond_resched();
+	}
+
+	return NULL;
+}
+
+struct file *get_epoll_tfile_raw_ptr(struct file *file, int tfd,
+				     unsigned long toff)
+{
+	struct file *file_raw;
+	struct eventpoll *ep;
+	struct epitem *epi;
+
+	if (!is_file_epoll(file))
+		return ERR_PTR(-EINVAL);
+
+	ep = file->private_data;
+
+	mutex_lock(&ep->mtx);
+	epi = ep_find_tfd(ep, tfd, toff);
+	if (epi)
+		file_raw = epi->ffd.file;
+	else
+		file_raw = ERR_PTR(-ENOENT);
+	mutex_unlock(&ep->mtx);
+
+	return file_raw;
+}
+#endif /* CONFIG_KCMP */
 
 #ifdef CONFIG_COMPAT
 static int do_compat_epoll_pwait(int epfd, struct epoll_event __user *events,
@@ -3487,10 +3528,7 @@ static int __init eventpoll_init(void)
 	 * using an extra cache line on 64-bit (and smaller) CPUs
 	 */
 	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct epitem) > 128);
-	/*
-	 * The lockless ready list must not grow struct epitem: it was 120
-	 * bytes on 64-bit with the spinlock-protected rdllist and ovflist.
-	 */
+	/* Keep struct epitem at 120 bytes at most on 64-bit. */
 	BUILD_BUG_ON(sizeof(void *) == 8 && sizeof(struct epitem) > 120);
 
 	/* Allocates slab cache used to allocate "struct epitem" items */

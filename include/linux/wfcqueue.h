@@ -22,14 +22,20 @@
  * so that this wait is a few instructions long (plus, at worst, the
  * length of an interrupt handler on the enqueuing CPU), on PREEMPT_RT too.
  *
- * Consumer: dequeue, splice and iteration (the functions and macros whose
- * names start with "__wfcq_") must be serialized by the caller, typically
- * with a mutex or spinlock that protects the queue's consumer side. They
- * may run concurrently with any number of enqueuers. A consumer must not
- * run in a context that can interrupt an enqueuer of the same queue on the
- * same CPU (for example in hard or soft interrupt context while enqueuers
- * run in task context): it could wait forever for the enqueuer it has
- * interrupted.
+ * Concurrency rules:
+ *
+ * - wfcq_enqueue() and wfcq_empty() need no lock and may be called from
+ *   any context, concurrently with each other and with the consumer.
+ * - The consumer operations, whose names start with "__wfcq_" (dequeue,
+ *   splice, first/next and __wfcq_for_each()), must be serialized by the
+ *   caller, typically with the mutex or spinlock that protects the
+ *   queue's consumer side. They may run concurrently with any number of
+ *   enqueuers. A consumer must not run in a context that can interrupt an
+ *   enqueuer of the same queue on the same CPU (for example in hard or
+ *   soft interrupt context while enqueuers run in task context): it could
+ *   wait forever for the enqueuer it has interrupted.
+ * - wfcq_init() needs exclusive access to the queue, wfcq_node_init() to
+ *   a node that is in no queue.
  *
  * Removing the last node: when the consumer dequeues the node that
  * tail->p points to, it resets the dummy node and tries to swing tail->p
@@ -107,28 +113,6 @@ struct wfcq_tail {
 	struct wfcq_node *p;
 };
 
-/*
- * Returned by the _nonblocking() consumer operations when they would have
- * to wait for an enqueuer that has exchanged the tail but not yet linked
- * its node. Never a valid node address.
- */
-#define WFCQ_WOULDBLOCK		((struct wfcq_node *)1UL)
-
-/**
- * enum wfcq_ret - result of __wfcq_splice()
- * @WFCQ_RET_WOULDBLOCK: nothing was moved, the source has an enqueue in
- *	progress (only from __wfcq_splice_nonblocking())
- * @WFCQ_RET_SRC_EMPTY: nothing was moved, the source queue was empty
- * @WFCQ_RET_DEST_EMPTY: moved, the destination queue was empty before
- * @WFCQ_RET_DEST_NON_EMPTY: moved, the destination queue was not empty
- */
-enum wfcq_ret {
-	WFCQ_RET_WOULDBLOCK = -1,
-	WFCQ_RET_SRC_EMPTY = 0,
-	WFCQ_RET_DEST_EMPTY,
-	WFCQ_RET_DEST_NON_EMPTY,
-};
-
 /* Debug checks, compiled in with CONFIG_DEBUG_LIST. */
 #define WFCQ_WARN_ON_DEBUG(cond)	\
 	({ IS_ENABLED(CONFIG_DEBUG_LIST) && WARN_ON_ONCE(cond); })
@@ -138,9 +122,8 @@ enum wfcq_ret {
  * @node: node to initialise
  *
  * A node must be initialised before each wfcq_enqueue(), including after
- * it has been dequeued, spliced away and drained, or iterated over and
- * dropped: the consumer operations leave a stale pointer in @node->next.
- * Call it only on a node that is in no queue.
+ * it has been dequeued: __wfcq_dequeue() leaves a stale pointer in
+ * @node->next. Call it only on a node that is in no queue.
  */
 static inline void wfcq_node_init(struct wfcq_node *node)
 {
@@ -194,10 +177,8 @@ static inline bool wfcq_empty(struct wfcq_head *head, struct wfcq_tail *tail)
  * tail, then store the link into the old tail. Preemption stays disabled
  * between the two steps so that a consumer waiting for the link never
  * waits for a preempted task.
- * Return: true if the queue was not empty before.
  */
-static inline bool __wfcq_append(struct wfcq_head *head,
-				 struct wfcq_tail *tail,
+static inline void __wfcq_append(struct wfcq_tail *tail,
 				 struct wfcq_node *first,
 				 struct wfcq_node *last)
 {
@@ -208,7 +189,9 @@ static inline bool __wfcq_append(struct wfcq_head *head,
 	 * Fully ordered: the caller's stores to the chain's nodes (their
 	 * contents and last->next == NULL) are visible before the link
 	 * below. Pairs with the READ_ONCE() of ->next in
-	 * __wfcq_node_sync_next() and ___wfcq_next() (address dependency).
+	 * __wfcq_node_sync_next() and __wfcq_next() (address dependency),
+	 * and with the cmpxchg() in __wfcq_dequeue() and the xchg() in
+	 * __wfcq_splice() that hand the dummy back to enqueuers.
 	 */
 	old_tail = xchg(&tail->p, last);
 	/*
@@ -219,8 +202,6 @@ static inline bool __wfcq_append(struct wfcq_head *head,
 	 */
 	WRITE_ONCE(old_tail->next, first);
 	preempt_enable();
-
-	return old_tail != &head->node;
 }
 
 /**
@@ -235,27 +216,22 @@ static inline bool __wfcq_append(struct wfcq_head *head,
  * hard interrupt context, concurrently with other enqueuers, with the
  * consumer and with wfcq_empty(). Implies a full memory barrier before
  * @node becomes visible in the queue.
- *
- * Return: true if the queue was not empty before, false if @node is the
- * only node it holds.
  */
-static inline bool wfcq_enqueue(struct wfcq_head *head,
+static inline void wfcq_enqueue(struct wfcq_head *head,
 				struct wfcq_tail *tail,
 				struct wfcq_node *node)
 {
 	WFCQ_WARN_ON_DEBUG(node == &head->node);
 	WFCQ_WARN_ON_DEBUG(READ_ONCE(node->next));
 
-	return __wfcq_append(head, tail, node, node);
+	__wfcq_append(tail, node, node);
 }
 
 /*
- * Wait for an enqueuer to link the successor of @node and return it, or
- * WFCQ_WOULDBLOCK if @blocking is false and it is not linked yet. Only
+ * Wait for an enqueuer to link the successor of @node and return it. Only
  * called on a node that is known not to be the tail.
  */
-static inline struct wfcq_node *
-__wfcq_node_sync_next(struct wfcq_node *node, bool blocking)
+static inline struct wfcq_node *__wfcq_node_sync_next(struct wfcq_node *node)
 {
 	struct wfcq_node *next;
 
@@ -265,41 +241,9 @@ __wfcq_node_sync_next(struct wfcq_node *node, bool blocking)
 	 * xchg() in __wfcq_append(): the caller reaches the node's contents
 	 * through @next.
 	 */
-	while (!(next = READ_ONCE(node->next))) {
-		if (!blocking)
-			return WFCQ_WOULDBLOCK;
+	while (!(next = READ_ONCE(node->next)))
 		cpu_relax();
-	}
 	return next;
-}
-
-static inline struct wfcq_node *
-___wfcq_first(struct wfcq_head *head, struct wfcq_tail *tail, bool blocking)
-{
-	if (wfcq_empty(head, tail))
-		return NULL;
-	return __wfcq_node_sync_next(&head->node, blocking);
-}
-
-static inline struct wfcq_node *
-___wfcq_next(struct wfcq_head *head, struct wfcq_tail *tail,
-	     struct wfcq_node *node, bool blocking)
-{
-	struct wfcq_node *next;
-
-	next = READ_ONCE(node->next);
-	if (next)
-		return next;
-	/*
-	 * No barrier between the two loads: ->next goes from NULL to
-	 * non-NULL only after tail->p has moved away from @node (the
-	 * enqueuer's xchg() comes first), and never back while @node is
-	 * queued. Whichever order the loads execute in, tail->p == @node
-	 * means ->next was still NULL at that time, so @node was the tail.
-	 */
-	if (READ_ONCE(tail->p) == node)
-		return NULL;
-	return __wfcq_node_sync_next(node, blocking);
 }
 
 /**
@@ -317,23 +261,9 @@ ___wfcq_next(struct wfcq_head *head, struct wfcq_tail *tail,
 static inline struct wfcq_node *__wfcq_first(struct wfcq_head *head,
 					     struct wfcq_tail *tail)
 {
-	return ___wfcq_first(head, tail, true);
-}
-
-/**
- * __wfcq_first_nonblocking - first node of a queue, without waiting
- * @head: head of the queue
- * @tail: tail of the queue
- *
- * As __wfcq_first(), but never waits for an enqueuer.
- *
- * Return: the first node, NULL if the queue is empty, or WFCQ_WOULDBLOCK
- * if an enqueuer has not linked the first node yet.
- */
-static inline struct wfcq_node *
-__wfcq_first_nonblocking(struct wfcq_head *head, struct wfcq_tail *tail)
-{
-	return ___wfcq_first(head, tail, false);
+	if (wfcq_empty(head, tail))
+		return NULL;
+	return __wfcq_node_sync_next(&head->node);
 }
 
 /**
@@ -353,39 +283,48 @@ static inline struct wfcq_node *__wfcq_next(struct wfcq_head *head,
 					    struct wfcq_tail *tail,
 					    struct wfcq_node *node)
 {
-	return ___wfcq_next(head, tail, node, true);
+	struct wfcq_node *next;
+
+	/* Pairs with the xchg() in __wfcq_append() (address dependency). */
+	next = READ_ONCE(node->next);
+	if (next)
+		return next;
+	/*
+	 * No barrier between the two loads: ->next goes from NULL to
+	 * non-NULL only after tail->p has moved away from @node (the
+	 * enqueuer's xchg() comes first), and never back while @node is
+	 * queued. Whichever order the loads execute in, tail->p == @node
+	 * means ->next was still NULL at that time, so @node was the tail.
+	 */
+	if (READ_ONCE(tail->p) == node)
+		return NULL;
+	return __wfcq_node_sync_next(node);
 }
 
 /**
- * __wfcq_next_nonblocking - node that follows a node, without waiting
+ * __wfcq_dequeue - remove the first node of a queue
  * @head: head of the queue
  * @tail: tail of the queue
- * @node: a node of the queue
  *
- * As __wfcq_next(), but never waits for an enqueuer.
+ * Consumer operation: the caller serializes it against every other
+ * consumer operation on this queue. It may run concurrently with
+ * enqueuers and then waits for one that is linking the first node or its
+ * successor. The dequeued node keeps a stale ->next: wfcq_node_init() it
+ * before enqueueing it again.
  *
- * Return: the successor of @node, NULL if @node is the tail, or
- * WFCQ_WOULDBLOCK if an enqueuer has not linked the successor yet.
+ * Return: the removed node, NULL if the queue is empty.
  */
-static inline struct wfcq_node *
-__wfcq_next_nonblocking(struct wfcq_head *head, struct wfcq_tail *tail,
-			struct wfcq_node *node)
-{
-	return ___wfcq_next(head, tail, node, false);
-}
-
-static inline struct wfcq_node *
-___wfcq_dequeue(struct wfcq_head *head, struct wfcq_tail *tail, bool blocking)
+static inline struct wfcq_node *__wfcq_dequeue(struct wfcq_head *head,
+					       struct wfcq_tail *tail)
 {
 	struct wfcq_node *node, *next;
 
 	if (wfcq_empty(head, tail))
 		return NULL;
 
-	node = __wfcq_node_sync_next(&head->node, blocking);
-	if (node == WFCQ_WOULDBLOCK)
-		return WFCQ_WOULDBLOCK;
+	node = __wfcq_node_sync_next(&head->node);
 
+	/* Pairs with the xchg() in __wfcq_append() (address dependency). */
 	next = READ_ONCE(node->next);
 	if (!next) {
 		/*
@@ -405,88 +344,12 @@ ___wfcq_dequeue(struct wfcq_head *head, struct wfcq_tail *tail, bool blocking)
 		 * link its node behind @node. A failed cmpxchg() implies no
 		 * ordering, none is needed to wait for that link.
 		 */
-		next = __wfcq_node_sync_next(node, blocking);
-		if (next == WFCQ_WOULDBLOCK) {
-			/* Undo: @node stays first. */
-			WRITE_ONCE(head->node.next, node);
-			return WFCQ_WOULDBLOCK;
-		}
+		next = __wfcq_node_sync_next(node);
 	}
 
 	/* Make @next the first node. */
 	WRITE_ONCE(head->node.next, next);
 	return node;
-}
-
-/**
- * __wfcq_dequeue - remove the first node of a queue
- * @head: head of the queue
- * @tail: tail of the queue
- *
- * Consumer operation: the caller serializes it against every other
- * consumer operation on this queue. It may run concurrently with
- * enqueuers and then waits for one that is linking the first node or its
- * successor. The dequeued node keeps a stale ->next: wfcq_node_init() it
- * before enqueueing it again.
- *
- * Return: the removed node, NULL if the queue is empty.
- */
-static inline struct wfcq_node *__wfcq_dequeue(struct wfcq_head *head,
-					       struct wfcq_tail *tail)
-{
-	return ___wfcq_dequeue(head, tail, true);
-}
-
-/**
- * __wfcq_dequeue_nonblocking - remove the first node, without waiting
- * @head: head of the queue
- * @tail: tail of the queue
- *
- * As __wfcq_dequeue(), but never waits for an enqueuer: the queue is left
- * unchanged when it would have to.
- *
- * Return: the removed node, NULL if the queue is empty, or WFCQ_WOULDBLOCK.
- */
-static inline struct wfcq_node *
-__wfcq_dequeue_nonblocking(struct wfcq_head *head, struct wfcq_tail *tail)
-{
-	return ___wfcq_dequeue(head, tail, false);
-}
-
-static inline enum wfcq_ret
-___wfcq_splice(struct wfcq_head *dst_head, struct wfcq_tail *dst_tail,
-	       struct wfcq_head *src_head, struct wfcq_tail *src_tail,
-	       bool blocking)
-{
-	struct wfcq_node *first, *last;
-
-	if (WFCQ_WARN_ON_DEBUG(dst_head == src_head || dst_tail == src_tail))
-		return WFCQ_RET_SRC_EMPTY;
-
-	if (wfcq_empty(src_head, src_tail))
-		return WFCQ_RET_SRC_EMPTY;
-
-	/* Wait for the first node if its enqueuer has not linked it yet. */
-	first = __wfcq_node_sync_next(&src_head->node, blocking);
-	if (first == WFCQ_WOULDBLOCK)
-		return WFCQ_RET_WOULDBLOCK;
-
-	/*
-	 * Detach the whole chain: clear the dummy's link, then take the
-	 * tail back to the dummy. xchg() is fully ordered, so the cleared
-	 * link is visible before an enqueuer can get the dummy from its own
-	 * xchg() and link a node behind it; pairs with the xchg() in
-	 * __wfcq_append(). An enqueuer that got a node of the chain instead
-	 * links behind that node, inside the chain, and the consumer of
-	 * @dst_head waits for it like for any other enqueuer.
-	 */
-	wfcq_node_init(&src_head->node);
-	last = xchg(&src_tail->p, &src_head->node);
-
-	/* Wait-free append, as an enqueue of the whole chain. */
-	if (__wfcq_append(dst_head, dst_tail, first, last))
-		return WFCQ_RET_DEST_NON_EMPTY;
-	return WFCQ_RET_DEST_EMPTY;
 }
 
 /**
@@ -504,88 +367,66 @@ ___wfcq_splice(struct wfcq_head *dst_head, struct wfcq_tail *dst_tail,
  * consumer may run concurrently. Source and destination must be two
  * different queues (with CONFIG_DEBUG_LIST, splicing a queue into itself
  * warns and moves nothing). Nodes keep their order, after the nodes
- * already in the destination.
- *
- * Return: WFCQ_RET_SRC_EMPTY if the source was empty (nothing moved),
- * otherwise WFCQ_RET_DEST_EMPTY or WFCQ_RET_DEST_NON_EMPTY according to
- * the state of the destination before the move.
+ * already in the destination. Nothing moves if the source is empty.
  */
-static inline enum wfcq_ret __wfcq_splice(struct wfcq_head *dst_head,
-					  struct wfcq_tail *dst_tail,
-					  struct wfcq_head *src_head,
-					  struct wfcq_tail *src_tail)
+static inline void __wfcq_splice(struct wfcq_head *dst_head,
+				 struct wfcq_tail *dst_tail,
+				 struct wfcq_head *src_head,
+				 struct wfcq_tail *src_tail)
 {
-	return ___wfcq_splice(dst_head, dst_tail, src_head, src_tail, true);
+	struct wfcq_node *first, *last;
+
+	if (WFCQ_WARN_ON_DEBUG(dst_head == src_head || dst_tail == src_tail))
+		return;
+
+	if (wfcq_empty(src_head, src_tail))
+		return;
+
+	/* Wait for the first node if its enqueuer has not linked it yet. */
+	first = __wfcq_node_sync_next(&src_head->node);
+
+	/*
+	 * Detach the whole chain: clear the dummy's link, then take the
+	 * tail back to the dummy. xchg() is fully ordered, so the cleared
+	 * link is visible before an enqueuer can get the dummy from its own
+	 * xchg() and link a node behind it; pairs with the xchg() in
+	 * __wfcq_append(). An enqueuer that got a node of the chain instead
+	 * links behind that node, inside the chain, and the consumer of
+	 * @dst_head waits for it like for any other enqueuer.
+	 */
+	wfcq_node_init(&src_head->node);
+	last = xchg(&src_tail->p, &src_head->node);
+
+	/* Wait-free append, as an enqueue of the whole chain. */
+	__wfcq_append(dst_tail, first, last);
 }
 
 /**
- * __wfcq_splice_nonblocking - move all nodes of a queue, without waiting
- * @dst_head: head of the destination queue
- * @dst_tail: tail of the destination queue
- * @src_head: head of the source queue
- * @src_tail: tail of the source queue
- *
- * As __wfcq_splice(), but never waits for an enqueuer: both queues are
- * left unchanged when it would have to.
- *
- * Return: as __wfcq_splice(), or WFCQ_RET_WOULDBLOCK.
- */
-static inline enum wfcq_ret
-__wfcq_splice_nonblocking(struct wfcq_head *dst_head,
-			  struct wfcq_tail *dst_tail,
-			  struct wfcq_head *src_head,
-			  struct wfcq_tail *src_tail)
-{
-	return ___wfcq_splice(dst_head, dst_tail, src_head, src_tail, false);
-}
-
-/**
- * struct wfcq_iter - cursor of __wfcq_for_each() and __wfcq_for_each_safe()
- * @qhead: head of the queue
- * @qtail: tail of the queue
+ * struct wfcq_iter - cursor of __wfcq_for_each()
+ * @head: head of the queue
+ * @tail: tail of the queue
  * @cur: the caller's cursor variable
- * @ahead: the caller's look-ahead variable, NULL for __wfcq_for_each()
  *
- * Internal to the iteration macros, which evaluate each of their
+ * Internal to __wfcq_for_each(), so that it evaluates each of its
  * arguments once.
  */
 struct wfcq_iter {
-	struct wfcq_head *qhead;
-	struct wfcq_tail *qtail;
+	struct wfcq_head *head;
+	struct wfcq_tail *tail;
 	struct wfcq_node **cur;
-	struct wfcq_node **ahead;
 };
-
-/* Store @node into the cursor, and its successor into the look-ahead. */
-static inline void __wfcq_iter_set(struct wfcq_iter *it,
-				   struct wfcq_node *node)
-{
-	*it->cur = node;
-	if (it->ahead)
-		*it->ahead = node ? __wfcq_next(it->qhead, it->qtail, node) :
-				    NULL;
-}
 
 static inline struct wfcq_iter __wfcq_iter_start(struct wfcq_head *head,
 						 struct wfcq_tail *tail,
-						 struct wfcq_node **cur,
-						 struct wfcq_node **ahead)
+						 struct wfcq_node **cur)
 {
-	struct wfcq_iter it = {
-		.qhead = head, .qtail = tail, .cur = cur, .ahead = ahead,
-	};
-
-	__wfcq_iter_set(&it, __wfcq_first(head, tail));
-	return it;
+	*cur = __wfcq_first(head, tail);
+	return (struct wfcq_iter){ .head = head, .tail = tail, .cur = cur };
 }
 
-static inline void __wfcq_iter_advance(struct wfcq_iter *it)
+static inline void __wfcq_iter_next(struct wfcq_iter *it)
 {
-	if (it->ahead)
-		__wfcq_iter_set(it, *it->ahead);
-	else
-		__wfcq_iter_set(it, __wfcq_next(it->qhead, it->qtail,
-						*it->cur));
+	*it->cur = __wfcq_next(it->head, it->tail, *it->cur);
 }
 
 /**
@@ -594,32 +435,15 @@ static inline void __wfcq_iter_advance(struct wfcq_iter *it)
  * @tail: tail of the queue
  * @node: &struct wfcq_node pointer used as the cursor
  *
- * Consumer operation, see __wfcq_first() and __wfcq_next(). The loop body
- * must not dequeue, splice, re-initialise or free @node.
+ * Consumer operation: a loop over __wfcq_first() and __wfcq_next(), with
+ * their rules. The loop body must not dequeue, splice, re-initialise or
+ * free @node. After a loop that ran to its end, @node is NULL; after a
+ * break, it is the node the body broke at.
  */
 #define __wfcq_for_each(head, tail, node)				\
 	for (struct wfcq_iter __wfcq_it =				\
-		__wfcq_iter_start(head, tail, &(node), NULL);		\
-	     *__wfcq_it.cur; __wfcq_iter_advance(&__wfcq_it))
-
-/**
- * __wfcq_for_each_safe - iterate over a queue, safe against freeing nodes
- * @head: head of the queue
- * @tail: tail of the queue
- * @node: &struct wfcq_node pointer used as the cursor
- * @n: &struct wfcq_node pointer used as temporary storage
- *
- * Consumer operation, see __wfcq_first() and __wfcq_next(). The successor
- * of @node is fetched before the loop body runs, so the body may free or
- * re-initialise @node. Meant for draining a queue that no one enqueues to
- * any more, typically a private queue filled by __wfcq_splice(): the
- * queue must then be re-initialised with wfcq_init() before it is used
- * again, as its head and tail still point to the visited nodes.
- */
-#define __wfcq_for_each_safe(head, tail, node, n)			\
-	for (struct wfcq_iter __wfcq_it =				\
-		__wfcq_iter_start(head, tail, &(node), &(n));		\
-	     *__wfcq_it.cur; __wfcq_iter_advance(&__wfcq_it))
+		__wfcq_iter_start(head, tail, &(node));			\
+	     *__wfcq_it.cur; __wfcq_iter_next(&__wfcq_it))
 
 #undef WFCQ_WARN_ON_DEBUG
 

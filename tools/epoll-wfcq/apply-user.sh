@@ -12,11 +12,18 @@ git -C "$dir" rev-parse --is-inside-work-tree >/dev/null 2>&1 ||
 	die "$dir has uncommitted changes; commit or stash them first"
 [ ! -d "$(git -C "$dir" rev-parse --git-path rebase-apply)" ] ||
 	die "$dir has a git am or rebase in progress"
-series=$(ls "${PATCHES:-$TOP/patches}"/[0-9]*.patch 2>/dev/null | grep -v 0000-cover-letter || true)
+series=$(series)
 [ -n "$series" ] || die "no patches in ${PATCHES:-$TOP/patches}"
+how="git am"
 # shellcheck disable=SC2086
-if ! git -C "$dir" am -3 $series; then
+if ! git -C "$dir" am $series; then
 	git -C "$dir" am --abort
-	die "the series does not apply to $dir; the tree is unchanged"
+	say "plain git am failed; retrying with git am -3 (3-way merge on the blobs named in the patches)"
+	how="git am -3"
+	# shellcheck disable=SC2086
+	if ! git -C "$dir" am -3 $series; then
+		git -C "$dir" am --abort
+		die "the series does not apply to $dir; the tree is unchanged"
+	fi
 fi
-say "applied $(echo "$series" | wc -l) patches onto $dir"
+say "applied $(echo "$series" | wc -l) patches onto $dir with $how"

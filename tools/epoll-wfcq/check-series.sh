@@ -7,7 +7,7 @@ STAGE=check-series
 
 src=$BUILD/src-patched
 # shellcheck disable=SC2046
-"$HARNESS/tree.sh" "$src" $(ls "${PATCHES:-$TOP/patches}"/[0-9]*.patch 2>/dev/null | grep -v 0000-cover-letter) >/dev/null
+"$HARNESS/tree.sh" "$src" $(series) >/dev/null
 changed=$(git -C "$src" diff --name-only --diff-filter=AM base HEAD)
 bad=0
 for f in $changed; do

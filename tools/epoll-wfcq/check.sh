@@ -13,7 +13,7 @@ EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle ocamlopt:ocaml-nox /usr/lib/pyth
 
 dir=$BUILD/check
 mkdir -p "$dir"
-series=$(ls "${PATCHES:-$TOP/patches}"/[0-9]*.patch | grep -v 0000-cover-letter)
+series=$(series)
 src=$BUILD/src-patched
 n=0 failed=0
 gate() {

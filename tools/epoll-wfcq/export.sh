@@ -16,9 +16,9 @@ git -C "$dev" config "branch.$branch.description" >/dev/null ||
 	die "no cover letter: git -C $dev branch --edit-description"
 
 rm -f "$TOP"/patches/*.patch
-git -C "$dev" format-patch -q --cover-letter --cover-from-description=subject \
-	-o "$TOP/patches" base..HEAD
-grep -q '\*\*\*.*HERE' "$TOP/patches/0000-cover-letter.patch" &&
+git -C "$dev" format-patch -q -v"$SERIES_VERSION" --cover-letter \
+	--cover-from-description=subject -o "$TOP/patches" base..HEAD
+! grep -q '\*\*\*.*HERE' "$TOP"/patches/*cover-letter.patch ||
 	die "cover letter still has placeholders"
 
 changed=$(git -C "$dev" diff --name-only --diff-filter=AM base HEAD)

@@ -5,9 +5,11 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 HARNESS=$TOP/tools/epoll-wfcq
 CACHE=${EPW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/epoll-wfcq}
 BUILD=${EPW_BUILD:-$TOP/build}
-BASE_PKG=linux-source-6.12
-BASE_VER=${EPW_BASE_VER:-6.12.117-1~deb12u1}
-BASE_REPO=$CACHE/base.git
+BASE_PKG=linux-source-7.3
+BASE_SUITE=trixie-backports
+BASE_VER=${EPW_BASE_VER:-7.3.4-1~bpo13+1}
+BASE_REPO=$CACHE/$BASE_PKG.git
+SERIES_VERSION=6
 IDENT_NAME=epoll-wfcq
 IDENT_EMAIL=epoll-wfcq@example.org
 
@@ -50,5 +52,16 @@ fragments() {
 	echo "$HARNESS/config/kernel.config" "$@"
 	git -C "$_src" grep -q '^config WFCQUEUE_KUNIT_TEST' -- lib &&
 		echo "$HARNESS/config/series.config"
+	return 0
+}
+
+# series [DIR]: the patches of the series in DIR (default PATCHES or
+# patches/), in name order, without the cover letter; any name works.
+series() {
+	for _p in "${1:-${PATCHES:-$TOP/patches}}"/*.patch; do
+		[ -f "$_p" ] || continue
+		grep -q '^Subject: \[PATCH[^]]* 0*0/[0-9]*\]' "$_p" && continue
+		echo "$_p"
+	done
 	return 0
 }

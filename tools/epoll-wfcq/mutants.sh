@@ -1,12 +1,14 @@
 #!/bin/sh
 # mutants.sh: build the series plus each known-bad patch of mutants/,
-# run the epoll selftests on it and show that at least one test fails.
-# Prints a table mutant -> what caught it; fails if a mutant survives.
+# run the epoll selftests on it and show that at least one test fails;
+# then run the litmus tests and Spin checks that mutants/models names for
+# it. Prints a table mutant -> kernel tests that failed -> model checks
+# that caught it; fails if a mutant survives both.
 set -u
 STAGE=mutants
 . "$(dirname "$0")/lib.sh"
 
-series=$(ls "${PATCHES:-$TOP/patches}"/[0-9]*.patch | grep -v 0000-cover-letter)
+series=$(series)
 src=$BUILD/src-mutant out=$BUILD/mutant
 survived=0 table=
 for m in "$HARNESS"/mutants/*.patch; do
@@ -35,14 +37,25 @@ for m in "$HARNESS"/mutants/*.patch; do
 		grep -q '^  KERNEL: ' "$out/$name.fails" && echo "kernel report: $(sed -n 's/^  KERNEL: //p' "$out/$name.fails" | head -n 1)"
 		awk '$3 > 0 && /did not (finish|run)|exit|missing|timed out/ { print $1 ": " substr($0, index($0, $6)) }' "$out/$name.table"
 	} | sort -u | head -n 8 | paste -sd ';' -)
-	if [ -z "$caught" ]; then
-		caught="SURVIVED"; survived=$((survived + 1))
+	models=
+	while read -r mname kind check; do
+		[ "$mname" = "$name" ] || continue
+		case $kind in
+		lkmm) "$HARNESS/lkmm/run.sh" "$check" >"$out/$name.$kind.log" 2>&1 ;;
+		spin) "$HARNESS/model/run.sh" "$check" >"$out/$name.$kind.log" 2>&1 ;;
+		*) die "mutants/models: unknown check kind $kind" ;;
+		esac && models="$models${models:+; }$kind $check"
+	done <<-EOF
+	$(grep -v '^#' "$HARNESS/mutants/models")
+	EOF
+	if [ -z "$caught$models" ]; then
+		survived=$((survived + 1)); caught="SURVIVED"
 	fi
-	table="$table$(printf '%-30s %s' "$name" "$caught")
+	table="$table$(printf '%-28s | %-48s | %s' "$name" "${caught:-none (TCG)}" "${models:--}")
 "
-	say "$name: $caught"
+	say "$name: kernel tests: ${caught:-none}; models: ${models:-none}"
 done
-printf '\n%-30s %s\n%s' mutant "failing tests" "$table"
+printf '\n%-28s | %-48s | %s\n%s' mutant "caught by kernel tests" "caught by model checks" "$table"
 # Leave the tree at the series, not at the last mutant.
 # shellcheck disable=SC2086
 "$HARNESS/tree.sh" "$src" $series >/dev/null

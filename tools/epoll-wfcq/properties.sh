@@ -13,7 +13,7 @@ prop "ep_poll_callback() exists" '[ -n "$callback" ]'
 prop "ep_poll_callback() takes no lock" \
 	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock"'
 prop "ep_poll_callback() claims the item with one cmpxchg" \
-	'printf "%s\n" "$callback" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg(&epi->state" "$f"'
+	'printf "%s\n" "$callback" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg_acquire(&epi->state" "$f"'
 prop "no ep->lock, ovflist or seqcount left (outside comments)" \
 	'! grep -nE "ep->lock|ovflist|seqcount" "$f" | grep -vE "^[0-9]+:[[:space:]]*(\*|/\*)"'
 # The kernel build enforces this; the grep shows the assertion is there.

@@ -19,7 +19,7 @@ kcsan) extra=$HARNESS/config/kcsan.config ;;
 *) die "unknown variant $variant" ;;
 esac
 out=$BUILD/$variant
-series=$(ls "$patches"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v /0000-cover-letter.patch || true)
+series=$(series "$patches")
 # The selftests check behaviour, so the base runs the series' tests too:
 # they come from the patched tree, built against the base's headers.
 tests_src=$src

@@ -37,6 +37,13 @@ tally "Spin model checks" "$(grep -c '^ok ' "$BUILD/model.log")" \
 	"$(grep -c '^not ok ' "$BUILD/model.log")"
 grep -q '^ok ' "$BUILD/model.log" || tally "Spin model ran" 0 1
 
+banner "LKMM litmus tests of the barrier pairings (herd7)"
+t0=$(date +%s)
+{ "$HARNESS/base.sh" && "$HARNESS/lkmm/run.sh"; } 2>&1 | tee "$BUILD/lkmm.log"
+tally "LKMM litmus tests, $(($(date +%s) - t0)) s" \
+	"$(grep -c '^ok ' "$BUILD/lkmm.log")" "$(grep -c '^not ok ' "$BUILD/lkmm.log")"
+grep -q '^lkmm: .*, 0 not ok;' "$BUILD/lkmm.log" || tally "LKMM run complete" 0 1
+
 banner "patched kernel: build, boot, epoll selftests and KUnit"
 rm -f "$BUILD/patched/guest.counts"
 "$HARNESS/run.sh" patched

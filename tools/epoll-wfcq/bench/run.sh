@@ -43,9 +43,7 @@ kernel() {
 	fi
 	src=$BUILD/src-$v series=
 	if [ "$v" = patched ]; then
-		for p in "${PATCHES:-$TOP/patches}"/[0-9][0-9][0-9][0-9]-*.patch; do
-			case $p in */0000-cover-letter.patch) ;; *) [ -f "$p" ] && series="$series $p" ;; esac
-		done
+		series=$(series)
 		[ -n "$series" ] || die "no patches in ${PATCHES:-$TOP/patches}"
 	fi
 	# shellcheck disable=SC2086

@@ -12,7 +12,11 @@ plain-link stress-tsan
 no-dummy-reset diff kunit-user
 store-not-cmpxchg diff kunit-user
 splice-no-src-reset diff kunit-user
-enqueue-ret-inverted diff kunit-user
+splice-no-empty-check kunit-user
+for-each-skips-tail diff kunit-user
+empty-ignores-tail diff kunit-user
+no-self-splice-check warn
+no-enqueue-next-check warn
 LIST
 	exit 0
 fi
@@ -44,9 +48,24 @@ store-not-cmpxchg)
 splice-no-src-reset)
 	# Splice leaves the source's dummy pointing into the moved chain.
 	sed "/^${tab}wfcq_node_init(&src_head->node);\$/d" "$src" > "$dst" ;;
-enqueue-ret-inverted)
-	sed 's/return old_tail != &head->node;/return old_tail == \&head->node;/' \
+splice-no-empty-check)
+	# Splice of an empty source waits forever for a first node.
+	sed "/^${tab}if (wfcq_empty(src_head, src_tail))\$/,+1d" "$src" > "$dst" ;;
+for-each-skips-tail)
+	# Iteration stops before the tail node (unless it is the first).
+	sed 's/^\(\t\*it->cur = __wfcq_next(it->head, it->tail, \*it->cur);\)$/\1 if (*it->cur == READ_ONCE(it->tail->p)) *it->cur = NULL;/' \
 		"$src" > "$dst" ;;
+empty-ignores-tail)
+	# A queue whose first enqueue is between its two steps looks empty.
+	sed "/^${tab}return !READ_ONCE(head->node.next) &&\$/{N;s/ &&\n.*;/;/}" \
+		"$src" > "$dst" ;;
+no-self-splice-check)
+	# CONFIG_DEBUG_LIST no longer catches a splice of a queue into itself.
+	sed "/^${tab}if (WFCQ_WARN_ON_DEBUG(dst_head == src_head/,+1d" "$src" > "$dst" ;;
+no-enqueue-next-check)
+	# CONFIG_DEBUG_LIST no longer catches the enqueue of a node whose
+	# next pointer is set.
+	sed '/WFCQ_WARN_ON_DEBUG(READ_ONCE(node->next));/d' "$src" > "$dst" ;;
 *)
 	echo "mutants.sh: unknown mutant $name" >&2
 	exit 1 ;;

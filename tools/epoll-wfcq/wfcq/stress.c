@@ -3,13 +3,14 @@
  * Multi-threaded stress and throughput test of include/linux/wfcqueue.h.
  *
  * P producer threads each enqueue N nodes tagged (producer, seq) into one
- * queue while one consumer thread mixes every consumer operation:
- * blocking and nonblocking dequeue, blocking and nonblocking splice into
- * a private queue drained with __wfcq_for_each_safe() or dequeue, and
- * iteration with __wfcq_for_each() checked against the dequeues that
- * follow. Every node must arrive exactly once and each producer's nodes
- * in order; the run fails otherwise, or if the consumer makes no progress
- * for 10 seconds after the producers are done.
+ * queue while one consumer thread mixes every consumer operation: dequeue,
+ * splice into a private queue (empty or not), and iteration with
+ * __wfcq_for_each() checked against the dequeues that follow. While the
+ * private queue holds nodes, which are older than those of the shared
+ * queue, the consumer dequeues and iterates there. Every node must arrive
+ * exactly once and each producer's nodes in order; the run fails
+ * otherwise, or if the consumer makes no progress for 10 seconds after
+ * the producers are done.
  *
  * --baseline runs the same workload, alternately, on a doubly linked
  * list (list_head style) protected by a pthread spinlock, for every
@@ -45,6 +46,7 @@ struct item {
 };
 
 enum impl { IMPL_WFCQ, IMPL_LIST };
+enum op { OP_DEQ, OP_PEEK, OP_SPLICE, NR_OPS };
 static const char *const impl_name[] = { "wfcq", "spinlock-list" };
 
 struct producer {
@@ -74,8 +76,12 @@ struct run {
 	struct producer producers[MAX_PRODUCERS];
 	unsigned int expect[MAX_PRODUCERS];
 
+	/* Consumer's private queue, filled by splice. */
+	struct wfcq_head ph;
+	struct wfcq_tail pt;
+
 	/* Consumer results. */
-	unsigned long seen, errors, wouldblock, ops[5];
+	unsigned long seen, errors, ops[NR_OPS], splice_nonempty;
 	double t_start, t_drained;
 };
 
@@ -204,82 +210,59 @@ static void check_same(struct run *r, const void *peeked, const void *got)
 #define BATCH		64
 #define PEEK		8
 
-static void consume_wfcq(struct run *r, unsigned int op)
+static void consume_wfcq(struct run *r, enum op op)
 {
-	struct wfcq_head ph;
-	struct wfcq_tail pt;
-	struct wfcq_node *node, *n, *peek[PEEK];
-	enum wfcq_ret ret;
+	struct wfcq_node *node, *peek[PEEK];
+	struct wfcq_head *head = &r->head;
+	struct wfcq_tail *tail = &r->tail;
 	unsigned int i, k;
 
-	wfcq_init(&ph, &pt);
+	/* Nodes in the private queue come first. */
+	if (!wfcq_empty(&r->ph, &r->pt)) {
+		head = &r->ph;
+		tail = &r->pt;
+	}
 	switch (op) {
-	case 0:
+	case OP_DEQ:
 		for (i = 0; i < BATCH; i++) {
-			node = __wfcq_dequeue(&r->head, &r->tail);
+			node = __wfcq_dequeue(head, tail);
 			if (!node)
 				break;
 			check_item(r, ITEM_W(node));
 		}
 		break;
-	case 1:
-		for (i = 0; i < BATCH; i++) {
-			node = __wfcq_dequeue_nonblocking(&r->head, &r->tail);
-			if (node == WFCQ_WOULDBLOCK) {
-				r->wouldblock++;
-				break;
-			}
-			if (!node)
-				break;
-			check_item(r, ITEM_W(node));
-		}
+	case OP_SPLICE:
+		if (head == &r->ph && !wfcq_empty(&r->head, &r->tail))
+			r->splice_nonempty++;
+		__wfcq_splice(&r->ph, &r->pt, &r->head, &r->tail);
 		break;
-	case 2:
-		ret = __wfcq_splice(&ph, &pt, &r->head, &r->tail);
-		if (ret == WFCQ_RET_SRC_EMPTY)
-			break;
-		if (ret != WFCQ_RET_DEST_EMPTY && !r->errors++)
-			fprintf(stderr, "splice returned %d\n", ret);
-		__wfcq_for_each_safe(&ph, &pt, node, n)
-			check_item(r, ITEM_W(node));
-		break;
-	case 3:
-		ret = __wfcq_splice_nonblocking(&ph, &pt, &r->head, &r->tail);
-		if (ret == WFCQ_RET_WOULDBLOCK)
-			r->wouldblock++;
-		if (ret != WFCQ_RET_DEST_EMPTY)
-			break;
-		while ((node = __wfcq_dequeue(&ph, &pt)))
-			check_item(r, ITEM_W(node));
-		if (!wfcq_empty(&ph, &pt) && !r->errors++)
-			fprintf(stderr, "private queue not empty\n");
-		break;
-	case 4:
+	case OP_PEEK:
 		k = 0;
-		__wfcq_for_each(&r->head, &r->tail, node) {
+		__wfcq_for_each(head, tail, node) {
 			peek[k++] = node;
 			if (k == PEEK)
 				break;
 		}
 		for (i = 0; i < k; i++) {
-			node = __wfcq_dequeue(&r->head, &r->tail);
+			node = __wfcq_dequeue(head, tail);
 			check_same(r, peek[i], node);
 			if (!node)
 				break;
 			check_item(r, ITEM_W(node));
 		}
 		break;
+	default:
+		break;
 	}
 }
 
-static void consume_list(struct run *r, unsigned int op)
+static void consume_list(struct run *r, enum op op)
 {
 	struct lnode priv, *ln, *peek[PEEK];
 	unsigned int i, k;
 
 	switch (op) {
-	case 0:
-	case 1:
+	case OP_DEQ:
 		for (i = 0; i < BATCH; i++) {
 			pthread_spin_lock(&r->lock);
 			ln = l_empty(&r->lhead) ? NULL : r->lhead.next;
@@ -291,8 +274,7 @@ static void consume_list(struct run *r, unsigned int op)
 			check_item(r, ITEM_L(ln));
 		}
 		break;
-	case 2:
-	case 3:
+	case OP_SPLICE:
 		l_init(&priv);
 		pthread_spin_lock(&r->lock);
 		l_splice_tail_init(&r->lhead, &priv);
@@ -300,7 +282,7 @@ static void consume_list(struct run *r, unsigned int op)
 		for (ln = priv.next; ln != &priv; ln = ln->next)
 			check_item(r, ITEM_L(ln));
 		break;
-	case 4:
+	case OP_PEEK:
 		k = 0;
 		pthread_spin_lock(&r->lock);
 		for (ln = r->lhead.next; ln != &r->lhead && k < PEEK;
@@ -318,6 +300,8 @@ static void consume_list(struct run *r, unsigned int op)
 				break;
 			check_item(r, ITEM_L(ln));
 		}
+		break;
+	default:
 		break;
 	}
 }
@@ -337,9 +321,11 @@ static void *consumer_fn(void *arg)
 		unsigned long before = r->seen;
 		/* Mostly dequeues: a splice takes the whole queue. */
 		static const unsigned char mix[16] = {
-			0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 4, 4, 4, 2, 3, 3,
+			OP_DEQ, OP_DEQ, OP_DEQ, OP_DEQ, OP_DEQ, OP_DEQ, OP_DEQ,
+			OP_DEQ, OP_DEQ, OP_DEQ, OP_PEEK, OP_PEEK, OP_PEEK,
+			OP_SPLICE, OP_SPLICE, OP_SPLICE,
 		};
-		unsigned int op = mix[rnd(&rng) % 16];
+		enum op op = mix[rnd(&rng) % 16];
 
 		r->ops[op]++;
 		if (r->impl == IMPL_WFCQ)
@@ -384,13 +370,14 @@ static double run_once(struct run *r, enum impl impl, unsigned int nr,
 	r->seed = seed;
 	r->seen = 0;
 	r->errors = 0;
-	r->wouldblock = 0;
+	r->splice_nonempty = 0;
 	memset(r->ops, 0, sizeof(r->ops));
 	memset(r->expect, 0, sizeof(r->expect));
 	__atomic_store_n(&r->go, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->ready, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&r->producers_done, 0, __ATOMIC_RELAXED);
 	wfcq_init(&r->head, &r->tail);
+	wfcq_init(&r->ph, &r->pt);
 	l_init(&r->lhead);
 
 	for (i = 0; i < nr; i++) {
@@ -425,17 +412,18 @@ static double run_once(struct run *r, enum impl impl, unsigned int nr,
 	for (i = 0; i < nr; i++)
 		ok = ok && r->expect[i] == nodes;
 	if (impl == IMPL_WFCQ)
-		ok = ok && wfcq_empty(&r->head, &r->tail);
+		ok = ok && wfcq_empty(&r->head, &r->tail) &&
+		     wfcq_empty(&r->ph, &r->pt);
 	else
 		ok = ok && l_empty(&r->lhead);
 
 	rate = (double)nr * nodes / (t_end - r->t_start);
 	if (verbose)
-		printf("%-13s P=%u N=%u: %6.2f M enq/s, producers %.3f s, drained %.3f s, ops %lu/%lu/%lu/%lu/%lu, wouldblock %lu: %s\n",
+		printf("%-13s P=%u N=%u: %6.2f M enq/s, producers %.3f s, drained %.3f s, ops deq %lu peek %lu splice %lu (into non-empty %lu): %s\n",
 		       impl_name[impl], nr, nodes, rate / 1e6,
 		       t_end - r->t_start, r->t_drained - r->t_start,
-		       r->ops[0], r->ops[1], r->ops[2], r->ops[3], r->ops[4],
-		       r->wouldblock, ok ? "ok" : "FAILED");
+		       r->ops[OP_DEQ], r->ops[OP_PEEK], r->ops[OP_SPLICE],
+		       r->splice_nonempty, ok ? "ok" : "FAILED");
 	return ok ? rate : -1;
 }
 

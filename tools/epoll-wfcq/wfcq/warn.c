@@ -43,15 +43,18 @@ int main(void)
 	/* Correct use does not warn. */
 	wfcq_enqueue(&h1, &t1, &a.node);
 	wfcq_enqueue(&h1, &t1, &b.node);
-	CHECK(__wfcq_splice(&h2, &t2, &h1, &t1) == WFCQ_RET_DEST_EMPTY);
-	CHECK(__wfcq_splice(&h1, &t1, &h2, &t2) == WFCQ_RET_DEST_EMPTY);
+	__wfcq_splice(&h2, &t2, &h1, &t1);
+	CHECK(wfcq_empty(&h1, &t1) && t2.p == &b.node);
+	__wfcq_splice(&h1, &t1, &h2, &t2);
+	CHECK(wfcq_empty(&h2, &t2) && t1.p == &b.node);
 	CHECK(wfcq_shim_warnings == 0);
 
 	/* Splice of a queue into itself: warns, moves nothing. */
 	if (IS_ENABLED(CONFIG_DEBUG_LIST)) {
 		before = wfcq_shim_warnings;
-		CHECK(__wfcq_splice(&h1, &t1, &h1, &t1) == WFCQ_RET_SRC_EMPTY);
+		__wfcq_splice(&h1, &t1, &h1, &t1);
 		CHECK(wfcq_shim_warnings == before + 1);
+		CHECK(h1.node.next == &a.node && t1.p == &b.node);
 		CHECK(__wfcq_dequeue(&h1, &t1) == &a.node);
 		CHECK(__wfcq_dequeue(&h1, &t1) == &b.node);
 		CHECK(wfcq_empty(&h1, &t1));

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Just enough of KUnit and of the kernel APIs that lib/wfcqueue_kunit.c
- * uses to build and run that file unchanged as a userspace program:
- * expectations and assertions report like KUnit, kthreads are pthreads
- * pinned to a CPU, jiffies count milliseconds. The queue primitives come
- * from ../shim/wfcq_shim.h. main() is in kunit_shim.c.
+ * Just enough of KUnit and of the kernel APIs that
+ * lib/tests/wfcqueue_kunit.c uses to build and run that file unchanged as
+ * a userspace program: expectations and assertions report like KUnit,
+ * kthreads are pthreads pinned to a CPU, jiffies count milliseconds. The
+ * queue primitives come from ../shim/wfcq_shim.h. main() is in
+ * kunit_shim.c.
  */
 #ifndef KUNIT_SHIM_H
 #define KUNIT_SHIM_H
@@ -54,6 +55,7 @@ void kunit_shim_fail(struct kunit *test, bool fatal, const char *file,
 					what);				\
 	} while (0)
 
+#define KUNIT_FAIL(t, msg)	KUNIT_SHIM_CHECK(t, false, false, msg)
 #define KUNIT_EXPECT_TRUE(t, c)	KUNIT_SHIM_CHECK(t, false, (c), #c)
 #define KUNIT_EXPECT_FALSE(t, c)	KUNIT_SHIM_CHECK(t, false, !(c), "!" #c)
 #define KUNIT_EXPECT_EQ(t, a, b)					\

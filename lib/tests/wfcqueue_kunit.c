@@ -51,9 +51,9 @@ static void queue_init(struct wfcq_test_queue *q)
 	wfcq_init(&q->head, &q->tail);
 }
 
-static bool queue_add(struct wfcq_test_queue *q, struct wfcq_test_item *item)
+static void queue_add(struct wfcq_test_queue *q, struct wfcq_test_item *item)
 {
-	return wfcq_enqueue(&q->head, &q->tail, &item->node);
+	wfcq_enqueue(&q->head, &q->tail, &item->node);
 }
 
 /* Check that @q holds exactly items[from..to) in order, and empty it. */
@@ -102,42 +102,6 @@ static void wfcq_test_fifo(struct kunit *test)
 	expect_drain(test, &q, items, 0, NR_ITEMS);
 }
 
-static void wfcq_test_enqueue_ret(struct kunit *test)
-{
-	struct wfcq_test_item items[NR_ITEMS];
-	struct wfcq_test_queue q;
-	unsigned int i;
-
-	queue_init(&q);
-	items_init(items, NR_ITEMS);
-
-	KUNIT_EXPECT_FALSE(test, queue_add(&q, &items[0]));
-	for (i = 1; i < NR_ITEMS; i++)
-		KUNIT_EXPECT_TRUE(test, queue_add(&q, &items[i]));
-
-	/* Partly drained: still not empty. */
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
-			    &items[0].node);
-	wfcq_node_init(&items[0].node);
-	KUNIT_EXPECT_TRUE(test, queue_add(&q, &items[0]));
-
-	/* Down to the last node: still not empty. */
-	for (i = 1; i < NR_ITEMS; i++)
-		KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
-				    &items[i].node);
-	wfcq_node_init(&items[1].node);
-	KUNIT_EXPECT_TRUE(test, queue_add(&q, &items[1]));
-
-	/* Fully drained: empty again. */
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
-			    &items[0].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
-			    &items[1].node);
-	KUNIT_ASSERT_TRUE(test, wfcq_empty(&q.head, &q.tail));
-	items_init(items, 1);
-	KUNIT_EXPECT_FALSE(test, queue_add(&q, &items[0]));
-}
-
 static void wfcq_test_dequeue_reuse(struct kunit *test)
 {
 	struct wfcq_test_item items[NR_ITEMS];
@@ -182,48 +146,47 @@ static void wfcq_test_splice(struct kunit *test)
 	queue_init(&src);
 	items_init(items, NR_ITEMS);
 
-	/* Empty source, empty destination. */
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&dst.head, &dst.tail,
-					    &src.head, &src.tail),
-			WFCQ_RET_SRC_EMPTY);
+	/* Empty source, empty destination: nothing moves. */
+	__wfcq_splice(&dst.head, &dst.tail, &src.head, &src.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&dst.head, &dst.tail));
+	KUNIT_ASSERT_TRUE(test, wfcq_empty(&src.head, &src.tail));
+	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &dst.head.node);
+	KUNIT_EXPECT_PTR_EQ(test, src.tail.p, &src.head.node);
 
 	/* Into an empty destination. */
 	for (i = 0; i < 8; i++)
 		queue_add(&src, &items[i]);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&dst.head, &dst.tail,
-					    &src.head, &src.tail),
-			WFCQ_RET_DEST_EMPTY);
+	__wfcq_splice(&dst.head, &dst.tail, &src.head, &src.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&src.head, &src.tail));
 	KUNIT_EXPECT_PTR_EQ(test, src.tail.p, &src.head.node);
+	KUNIT_EXPECT_NULL(test, src.head.node.next);
+	KUNIT_EXPECT_PTR_EQ(test, dst.head.node.next, &items[0].node);
 	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[7].node);
 
 	/* Empty source, non-empty destination: nothing moves. */
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&dst.head, &dst.tail,
-					    &src.head, &src.tail),
-			WFCQ_RET_SRC_EMPTY);
+	__wfcq_splice(&dst.head, &dst.tail, &src.head, &src.tail);
+	KUNIT_EXPECT_PTR_EQ(test, dst.head.node.next, &items[0].node);
 	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[7].node);
+	KUNIT_EXPECT_NULL(test, items[7].node.next);
 
 	/* The emptied source is usable again; into a non-empty queue. */
-	KUNIT_EXPECT_FALSE(test, queue_add(&src, &items[8]));
-	for (i = 9; i < NR_ITEMS; i++)
+	for (i = 8; i < NR_ITEMS; i++)
 		queue_add(&src, &items[i]);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&dst.head, &dst.tail,
-					    &src.head, &src.tail),
-			WFCQ_RET_DEST_NON_EMPTY);
+	KUNIT_EXPECT_PTR_EQ(test, src.head.node.next, &items[8].node);
+	__wfcq_splice(&dst.head, &dst.tail, &src.head, &src.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&src.head, &src.tail));
+	KUNIT_EXPECT_PTR_EQ(test, items[7].node.next, &items[8].node);
+	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[NR_ITEMS - 1].node);
 	expect_drain(test, &dst, items, 0, NR_ITEMS);
 
 	/* A single node, and splicing back and forth. */
 	items_init(items, 2);
 	queue_add(&src, &items[0]);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&dst.head, &dst.tail,
-					    &src.head, &src.tail),
-			WFCQ_RET_DEST_EMPTY);
+	__wfcq_splice(&dst.head, &dst.tail, &src.head, &src.tail);
+	KUNIT_ASSERT_TRUE(test, wfcq_empty(&src.head, &src.tail));
+	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[0].node);
 	queue_add(&src, &items[1]);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&src.head, &src.tail,
-					    &dst.head, &dst.tail),
-			WFCQ_RET_DEST_NON_EMPTY);
+	__wfcq_splice(&src.head, &src.tail, &dst.head, &dst.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&dst.head, &dst.tail));
 	/* src now holds items[1] then items[0]. */
 	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&src.head, &src.tail),
@@ -236,8 +199,8 @@ static void wfcq_test_splice(struct kunit *test)
 static void wfcq_test_iterate(struct kunit *test)
 {
 	struct wfcq_test_item items[NR_ITEMS];
-	struct wfcq_test_queue q, priv, out;
-	struct wfcq_node *node, *n;
+	struct wfcq_test_queue q, priv;
+	struct wfcq_node *node;
 	unsigned int i;
 
 	queue_init(&q);
@@ -245,12 +208,11 @@ static void wfcq_test_iterate(struct kunit *test)
 
 	KUNIT_EXPECT_NULL(test, __wfcq_first(&q.head, &q.tail));
 	i = 0;
+	node = &items[0].node;
 	__wfcq_for_each(&q.head, &q.tail, node)
 		i++;
 	KUNIT_EXPECT_EQ(test, i, 0);
-	__wfcq_for_each_safe(&q.head, &q.tail, node, n)
-		i++;
-	KUNIT_EXPECT_EQ(test, i, 0);
+	KUNIT_EXPECT_NULL(test, node);
 
 	for (i = 0; i < NR_ITEMS; i++)
 		queue_add(&q, &items[i]);
@@ -271,80 +233,42 @@ static void wfcq_test_iterate(struct kunit *test)
 		i++;
 	}
 	KUNIT_EXPECT_EQ(test, i, NR_ITEMS);
+	KUNIT_EXPECT_NULL(test, node);
 	i = 0;
 	__wfcq_for_each(&q.head, &q.tail, node)
 		i++;
 	KUNIT_EXPECT_EQ(test, i, NR_ITEMS);
 
-	/*
-	 * for_each_safe over a private queue, re-initialising and moving
-	 * every node to another queue from the loop body.
-	 */
-	queue_init(&priv);
-	queue_init(&out);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice(&priv.head, &priv.tail,
-					    &q.head, &q.tail),
-			WFCQ_RET_DEST_EMPTY);
-	i = 0;
-	__wfcq_for_each_safe(&priv.head, &priv.tail, node, n) {
+	/* A loop left with break keeps its cursor, as a predecessor search. */
+	__wfcq_for_each(&q.head, &q.tail, node) {
+		if (to_item(node)->id == 5)
+			break;
+	}
+	KUNIT_EXPECT_PTR_EQ(test, node, &items[5].node);
+
+	/* After a dequeue, iteration starts at the new first node. */
+	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
+			    &items[0].node);
+	i = 1;
+	__wfcq_for_each(&q.head, &q.tail, node) {
 		KUNIT_EXPECT_EQ(test, to_item(node)->id, i);
-		wfcq_node_init(node);
-		KUNIT_EXPECT_EQ(test, queue_add(&out, to_item(node)), i != 0);
 		i++;
 	}
 	KUNIT_EXPECT_EQ(test, i, NR_ITEMS);
+
+	/* Iteration of a queue filled by splice, then drain it. */
 	queue_init(&priv);
+	__wfcq_splice(&priv.head, &priv.tail, &q.head, &q.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&q.head, &q.tail));
-	expect_drain(test, &out, items, 0, NR_ITEMS);
-}
-
-static void wfcq_test_nonblocking_quiescent(struct kunit *test)
-{
-	struct wfcq_test_item items[NR_ITEMS];
-	struct wfcq_test_queue q, dst;
-	struct wfcq_node *node;
-	unsigned int i;
-
-	queue_init(&q);
-	queue_init(&dst);
-	items_init(items, NR_ITEMS);
-
-	KUNIT_EXPECT_NULL(test, __wfcq_first_nonblocking(&q.head, &q.tail));
-	KUNIT_EXPECT_NULL(test, __wfcq_dequeue_nonblocking(&q.head, &q.tail));
-	KUNIT_EXPECT_EQ(test, __wfcq_splice_nonblocking(&dst.head, &dst.tail,
-							&q.head, &q.tail),
-			WFCQ_RET_SRC_EMPTY);
-
-	for (i = 0; i < NR_ITEMS; i++)
-		queue_add(&q, &items[i]);
-
-	node = __wfcq_first_nonblocking(&q.head, &q.tail);
-	for (i = 0; i < NR_ITEMS; i++) {
-		KUNIT_ASSERT_NOT_NULL(test, node);
-		KUNIT_ASSERT_PTR_NE(test, node, WFCQ_WOULDBLOCK);
-		KUNIT_EXPECT_PTR_EQ(test, node, &items[i].node);
-		node = __wfcq_next_nonblocking(&q.head, &q.tail, node);
+	__wfcq_for_each(&q.head, &q.tail, node)
+		KUNIT_FAIL(test, "iterated over an emptied source");
+	i = 1;
+	__wfcq_for_each(&priv.head, &priv.tail, node) {
+		KUNIT_EXPECT_EQ(test, to_item(node)->id, i);
+		i++;
 	}
-	KUNIT_EXPECT_NULL(test, node);
-
-	/* Dequeue half, splice the rest, dequeue it from the destination. */
-	for (i = 0; i < NR_ITEMS / 2; i++)
-		KUNIT_EXPECT_PTR_EQ(test,
-				    __wfcq_dequeue_nonblocking(&q.head, &q.tail),
-				    &items[i].node);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice_nonblocking(&dst.head, &dst.tail,
-							&q.head, &q.tail),
-			WFCQ_RET_DEST_EMPTY);
-	KUNIT_ASSERT_TRUE(test, wfcq_empty(&q.head, &q.tail));
-	for (i = NR_ITEMS / 2; i < NR_ITEMS; i++)
-		KUNIT_EXPECT_PTR_EQ(test,
-				    __wfcq_dequeue_nonblocking(&dst.head,
-							       &dst.tail),
-				    &items[i].node);
-	KUNIT_EXPECT_NULL(test, __wfcq_dequeue_nonblocking(&dst.head,
-							   &dst.tail));
-	KUNIT_ASSERT_TRUE(test, wfcq_empty(&dst.head, &dst.tail));
-	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &dst.head.node);
+	KUNIT_EXPECT_EQ(test, i, NR_ITEMS);
+	expect_drain(test, &priv, items, 1, NR_ITEMS);
 }
 
 /*
@@ -358,7 +282,11 @@ static struct wfcq_node *half_enqueue(struct wfcq_test_queue *q,
 	return xchg(&q->tail.p, &item->node);
 }
 
-static void wfcq_test_nonblocking_wouldblock(struct kunit *test)
+/*
+ * Consumer operations that need no link still in progress must not wait
+ * for one: each step below would hang if it did.
+ */
+static void wfcq_test_enqueue_in_progress(struct kunit *test)
 {
 	struct wfcq_test_item items[4];
 	struct wfcq_test_queue q, dst;
@@ -368,70 +296,58 @@ static void wfcq_test_nonblocking_wouldblock(struct kunit *test)
 	queue_init(&dst);
 	items_init(items, 4);
 
-	/* An empty queue with its first enqueue in progress. */
+	/* An empty queue with its first enqueue in progress is not empty. */
 	old = half_enqueue(&q, &items[0]);
 	KUNIT_EXPECT_PTR_EQ(test, old, &q.head.node);
-	KUNIT_ASSERT_FALSE(test, wfcq_empty(&q.head, &q.tail));
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_first_nonblocking(&q.head, &q.tail),
-			    WFCQ_WOULDBLOCK);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue_nonblocking(&q.head, &q.tail),
-			    WFCQ_WOULDBLOCK);
-	KUNIT_EXPECT_EQ(test, __wfcq_splice_nonblocking(&dst.head, &dst.tail,
-							&q.head, &q.tail),
-			WFCQ_RET_WOULDBLOCK);
-	KUNIT_ASSERT_TRUE(test, wfcq_empty(&dst.head, &dst.tail));
-	KUNIT_EXPECT_PTR_EQ(test, q.tail.p, &items[0].node);
+	KUNIT_EXPECT_FALSE(test, wfcq_empty(&q.head, &q.tail));
 	KUNIT_EXPECT_NULL(test, q.head.node.next);
 	WRITE_ONCE(old->next, &items[0].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_first_nonblocking(&q.head, &q.tail),
+	KUNIT_EXPECT_PTR_EQ(test, __wfcq_first(&q.head, &q.tail),
 			    &items[0].node);
 
 	/*
-	 * items[0] linked, items[1] in progress behind it: items[0] can be
-	 * seen but not dequeued (its successor is unknown), and a failed
-	 * nonblocking dequeue leaves the queue unchanged.
+	 * items[0] and items[1] linked, items[2] in progress behind
+	 * items[1]: items[0] can be dequeued (its successor is linked).
 	 */
-	old = half_enqueue(&q, &items[1]);
-	KUNIT_EXPECT_PTR_EQ(test, old, &items[0].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_next_nonblocking(&q.head, &q.tail,
-							  &items[0].node),
-			    WFCQ_WOULDBLOCK);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue_nonblocking(&q.head, &q.tail),
-			    WFCQ_WOULDBLOCK);
-	KUNIT_EXPECT_PTR_EQ(test, q.head.node.next, &items[0].node);
-	KUNIT_EXPECT_PTR_EQ(test, q.tail.p, &items[1].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_first_nonblocking(&q.head, &q.tail),
+	queue_add(&q, &items[1]);
+	old = half_enqueue(&q, &items[2]);
+	KUNIT_EXPECT_PTR_EQ(test, old, &items[1].node);
+	KUNIT_EXPECT_PTR_EQ(test, __wfcq_next(&q.head, &q.tail,
+					      &items[0].node),
+			    &items[1].node);
+	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&q.head, &q.tail),
 			    &items[0].node);
+	KUNIT_EXPECT_PTR_EQ(test, q.head.node.next, &items[1].node);
+	KUNIT_EXPECT_PTR_EQ(test, q.tail.p, &items[2].node);
 
 	/*
 	 * The first node is linked, so the splice goes through and takes
 	 * the pending link with it: the enqueuer completes it inside the
 	 * destination queue.
 	 */
-	KUNIT_EXPECT_EQ(test, __wfcq_splice_nonblocking(&dst.head, &dst.tail,
-							&q.head, &q.tail),
-			WFCQ_RET_DEST_EMPTY);
+	__wfcq_splice(&dst.head, &dst.tail, &q.head, &q.tail);
 	KUNIT_ASSERT_TRUE(test, wfcq_empty(&q.head, &q.tail));
-	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[1].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_next_nonblocking(&dst.head, &dst.tail,
-							  &items[0].node),
-			    WFCQ_WOULDBLOCK);
-	WRITE_ONCE(old->next, &items[1].node);
+	KUNIT_EXPECT_PTR_EQ(test, dst.head.node.next, &items[1].node);
+	KUNIT_EXPECT_PTR_EQ(test, dst.tail.p, &items[2].node);
 
 	/* A new enqueue into the emptied source is independent. */
-	KUNIT_EXPECT_FALSE(test, queue_add(&q, &items[2]));
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue_nonblocking(&dst.head,
-							     &dst.tail),
-			    &items[0].node);
-	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue_nonblocking(&dst.head,
-							     &dst.tail),
+	queue_add(&q, &items[3]);
+	KUNIT_EXPECT_PTR_EQ(test, q.head.node.next, &items[3].node);
+	KUNIT_EXPECT_NULL(test, items[1].node.next);
+	WRITE_ONCE(old->next, &items[2].node);
+
+	/* Splice behind the completed chain, then drain in order. */
+	__wfcq_splice(&dst.head, &dst.tail, &q.head, &q.tail);
+	KUNIT_EXPECT_PTR_EQ(test, __wfcq_dequeue(&dst.head, &dst.tail),
 			    &items[1].node);
-	KUNIT_EXPECT_NULL(test, __wfcq_dequeue_nonblocking(&dst.head,
-							   &dst.tail));
-	expect_drain(test, &q, items, 2, 3);
+	expect_drain(test, &dst, items, 2, 4);
+	KUNIT_EXPECT_TRUE(test, wfcq_empty(&q.head, &q.tail));
 }
 
-/* Stress: one producer kthread per online CPU, one consumer. */
+/*
+ * Stress: one producer kthread per online CPU, one consumer that mixes
+ * every consumer operation.
+ */
 
 struct wfcq_stress_item {
 	struct wfcq_node node;
@@ -504,16 +420,72 @@ static void stress_check(struct kunit *test, struct wfcq_stress_check *c,
 	p->expect = item->seq + 1;
 }
 
+#define STRESS_BATCH	64
+#define STRESS_PEEK	8
+
+/*
+ * One round of the consumer. Nodes spliced into @priv are older than
+ * those still in the shared queue, so while @priv holds any, the consumer
+ * dequeues and peeks there, and only splices more of the shared queue
+ * behind them.
+ */
+static void stress_consume(struct kunit *test, struct wfcq_stress *s,
+			   struct wfcq_test_queue *priv,
+			   struct wfcq_stress_check *c, unsigned int op)
+{
+	struct wfcq_node *node, *peek[STRESS_PEEK];
+	struct wfcq_head *head = &s->head;
+	struct wfcq_tail *tail = &s->tail;
+	unsigned int i, k;
+
+	if (!wfcq_empty(&priv->head, &priv->tail)) {
+		head = &priv->head;
+		tail = &priv->tail;
+	}
+
+	switch (op) {
+	case 0:
+		for (i = 0; i < STRESS_BATCH; i++) {
+			node = __wfcq_dequeue(head, tail);
+			if (!node)
+				break;
+			stress_check(test, c, node);
+		}
+		break;
+	case 1:
+		/* Splice into an empty or a non-empty private queue. */
+		__wfcq_splice(&priv->head, &priv->tail, &s->head, &s->tail);
+		break;
+	case 2:
+		/* Iteration must show what the dequeues return next. */
+		k = 0;
+		__wfcq_for_each(head, tail, node) {
+			peek[k++] = node;
+			if (k == STRESS_PEEK)
+				break;
+		}
+		for (i = 0; i < k; i++) {
+			node = __wfcq_dequeue(head, tail);
+			if (node != peek[i]) {
+				if (!c->errors++)
+					kunit_err(test, "iteration saw %p, dequeue returned %p\n",
+						  peek[i], node);
+				break;
+			}
+			stress_check(test, c, node);
+		}
+		break;
+	}
+}
+
 static void wfcq_test_stress(struct kunit *test)
 {
 	struct wfcq_stress_check check = { };
 	struct wfcq_stress_producer *producers;
 	struct wfcq_test_queue priv;
-	struct wfcq_node *node, *n;
-	unsigned long total, deadline, round = 0, wouldblock = 0;
+	unsigned long total, deadline, round = 0;
 	struct wfcq_stress *s;
 	unsigned int nr = 0, i, cpu, max_nr;
-	enum wfcq_ret ret;
 
 	s = kunit_kzalloc(test, sizeof(*s), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, s);
@@ -558,54 +530,10 @@ static void wfcq_test_stress(struct kunit *test)
 	for (i = 0; i < nr; i++)
 		wake_up_process(producers[i].task);
 
-	/* Mix every consumer operation, blocking and nonblocking. */
 	while (check.seen < total && !check.errors) {
 		unsigned long before = check.seen;
 
-		switch (round++ % 4) {
-		case 0:
-			for (i = 0; i < 64; i++) {
-				node = __wfcq_dequeue(&s->head, &s->tail);
-				if (!node)
-					break;
-				stress_check(test, &check, node);
-			}
-			break;
-		case 1:
-			for (i = 0; i < 64; i++) {
-				node = __wfcq_dequeue_nonblocking(&s->head,
-								  &s->tail);
-				if (node == WFCQ_WOULDBLOCK) {
-					wouldblock++;
-					break;
-				}
-				if (!node)
-					break;
-				stress_check(test, &check, node);
-			}
-			break;
-		case 2:
-			ret = __wfcq_splice(&priv.head, &priv.tail,
-					    &s->head, &s->tail);
-			if (ret == WFCQ_RET_SRC_EMPTY)
-				break;
-			KUNIT_EXPECT_EQ(test, ret, WFCQ_RET_DEST_EMPTY);
-			__wfcq_for_each_safe(&priv.head, &priv.tail, node, n)
-				stress_check(test, &check, node);
-			queue_init(&priv);
-			break;
-		case 3:
-			ret = __wfcq_splice_nonblocking(&priv.head, &priv.tail,
-							&s->head, &s->tail);
-			if (ret == WFCQ_RET_WOULDBLOCK)
-				wouldblock++;
-			if (ret != WFCQ_RET_DEST_EMPTY)
-				break;
-			while ((node = __wfcq_dequeue(&priv.head, &priv.tail)))
-				stress_check(test, &check, node);
-			break;
-		}
-
+		stress_consume(test, s, &priv, &check, round++ % 3);
 		if (check.seen == before) {
 			if (time_after(jiffies, deadline)) {
 				kunit_err(test, "timeout: %lu of %lu nodes\n",
@@ -620,8 +548,8 @@ static void wfcq_test_stress(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, check.seen, total);
 	for (i = 0; i < nr; i++)
 		KUNIT_EXPECT_EQ(test, producers[i].expect, s->nodes);
-	kunit_info(test, "%u producers x %u nodes, %lu wouldblock\n",
-		   nr, s->nodes, wouldblock);
+	KUNIT_EXPECT_TRUE(test, wfcq_empty(&priv.head, &priv.tail));
+	kunit_info(test, "%u producers x %u nodes\n", nr, s->nodes);
 out:
 	/* Waits for each producer to finish its loop. */
 	for (i = 0; i < nr; i++)
@@ -634,12 +562,10 @@ out:
 static struct kunit_case wfcq_test_cases[] = {
 	KUNIT_CASE(wfcq_test_init_empty),
 	KUNIT_CASE(wfcq_test_fifo),
-	KUNIT_CASE(wfcq_test_enqueue_ret),
 	KUNIT_CASE(wfcq_test_dequeue_reuse),
 	KUNIT_CASE(wfcq_test_splice),
 	KUNIT_CASE(wfcq_test_iterate),
-	KUNIT_CASE(wfcq_test_nonblocking_quiescent),
-	KUNIT_CASE(wfcq_test_nonblocking_wouldblock),
+	KUNIT_CASE(wfcq_test_enqueue_in_progress),
 	KUNIT_CASE(wfcq_test_stress),
 	{}
 };

@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * No waiter is stranded: a waiter that epoll_wait() woke for a queued
+ * item and that then left without harvesting it must not leave the
+ * other waiters asleep while the item stays queued.
+ *
+ * Each round, on a fresh eventfd and epoll fd: the remaining waiters go
+ * to sleep in epoll_wait(), then the victim P1, pinned to a CPU on which
+ * a SCHED_FIFO hog is then started. The parent writes the eventfd: the
+ * item is queued and P1, the latest sleeper (ep_poll() queues exclusive
+ * waiters at the head, so the wakeup picks the latest), is woken but
+ * cannot run. P1 is killed and leaves without harvesting (a fatal
+ * signal short-cuts the harvest). ST_GAP_MS after the first write the
+ * parent writes again: that event must reach a remaining waiter. A
+ * kernel whose callback wakes ep->wq only when it queued the item
+ * itself finds the item queued and wakes nobody: the waiters sleep on,
+ * and epoll_wait(0) shows the event pending.
+ *
+ * Variants: level- and edge-triggered; EPOLLEXCLUSIVE on one shared
+ * epoll fd; EPOLLEXCLUSIVE with P1 and P3 on one epoll fd and P2 on a
+ * second one on the same eventfd (the second write must wake P3, or be
+ * passed on to P2, not be reported as taken by nobody); and eintr, where
+ * P1 gets a handled signal (no SA_RESTART) just before the first write
+ * while the hog holds it off, and stays out of epoll_wait() once it has
+ * left with -EINTR. A waiter that a signal woke first takes no share of
+ * an exclusive wakeup, so the first event goes to P2 there; the variant
+ * checks that P1's -EINTR strands nobody.
+ *
+ * The remaining waiters have no timeout of their own: the parent gives
+ * them EPOLL_RACE_WAIT_MS (default 4000) after the second write, prints
+ * how late the first of them woke, and fails only if none woke while an
+ * event is pending (stranded) or nothing is pending (lost). Lateness is
+ * never a failure. EPOLL_STRANDED_ROUNDS (default 5) sets the rounds.
+ * With a single CPU or without SCHED_FIFO, P1 is killed right after the
+ * write with no hog: a weaker test that may miss the window.
+ */
+#include "epoll_race.h"
+
+#include <signal.h>
+#include <linux/types.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "../../kselftest_harness.h"
+
+#define ST_ROUNDS_DEFAULT	5
+#define ST_WAIT_MS_DEFAULT	4000
+#define ST_GAP_MS		300
+#define ST_HOG_MAX_MS		1000	/* the hog gives up its CPU by then */
+#define ST_START_MS		60000	/* a child must be asleep by then */
+#define ST_TIMEOUT		300
+#define ST_WAITERS		3	/* P1 (index 0), P2, P3 */
+#define ST_HOG			ST_WAITERS	/* its slot in st_ctx.pid[] */
+#define NS_PER_MS		1000000ULL
+
+struct st_slot {
+	int ready;		/* about to call epoll_wait() */
+	int done;		/* epoll_wait() returned: ret, err, woke_ns */
+	int ret;
+	int err;
+	__u64 woke_ns;
+};
+
+struct st_shared {
+	struct st_slot w[ST_WAITERS];
+	int hog;		/* 0 starting, 1 spinning as SCHED_FIFO, 2 refused */
+	int hog_stop;
+};
+
+struct st_ctx {
+	struct st_shared *sh;
+	pid_t pid[ST_WAITERS + 1];
+	int efd;
+	int epfd[2];
+	cpu_set_t victim;	/* P1 and the hog */
+	cpu_set_t others;	/* everyone else */
+	bool pin;
+};
+
+FIXTURE(stranded) {
+	struct st_ctx c;
+};
+
+FIXTURE_VARIANT(stranded) {
+	__u32 flags;		/* added to EPOLLIN in the registrations */
+	bool two_epfds;		/* P1, P3 on epfd[0]; P2 on epfd[1] */
+	bool eintr;		/* P1 gets a handled SIGUSR1, not SIGKILL */
+};
+
+FIXTURE_VARIANT_ADD(stranded, sigkill) {
+	.flags = 0,
+};
+
+FIXTURE_VARIANT_ADD(stranded, sigkill_et) {
+	.flags = EPOLLET,
+};
+
+FIXTURE_VARIANT_ADD(stranded, exclusive) {
+	.flags = EPOLLEXCLUSIVE,
+};
+
+FIXTURE_VARIANT_ADD(stranded, exclusive_two_epfds) {
+	.flags = EPOLLEXCLUSIVE,
+	.two_epfds = true,
+};
+
+/* ET: once a remaining waiter has harvested, P1 finds nothing. */
+FIXTURE_VARIANT_ADD(stranded, eintr) {
+	.flags = EPOLLET,
+	.eintr = true,
+};
+
+static void st_close(struct st_ctx *c)
+{
+	int i, *fd;
+
+	for (i = 0; i <= ST_HOG; i++) {
+		if (c->pid[i] > 0) {
+			kill(c->pid[i], SIGKILL);
+			waitpid(c->pid[i], NULL, 0);
+		}
+		c->pid[i] = 0;
+	}
+	for (i = 0; i < 3; i++) {
+		fd = i ? &c->epfd[i - 1] : &c->efd;
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+FIXTURE_SETUP(stranded)
+{
+	struct st_ctx *c = &self->c;
+	cpu_set_t all;
+	int cpu, last = -1, n = 0;
+
+	c->efd = -1;
+	c->epfd[0] = -1;
+	c->epfd[1] = -1;
+	c->sh = mmap(NULL, sizeof(*c->sh), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, c->sh);
+	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &all)) {
+			n++;
+			last = cpu;
+		}
+	}
+	c->others = all;
+	CPU_ZERO(&c->victim);
+	c->pin = n >= 2;
+	if (c->pin) {
+		CPU_SET(last, &c->victim);
+		CPU_CLR(last, &c->others);
+		/* The parent must run while the hog holds P1's CPU. */
+		ASSERT_EQ(0, sched_setaffinity(0, sizeof(c->others),
+					       &c->others));
+	}
+}
+
+FIXTURE_TEARDOWN(stranded)
+{
+	struct st_ctx *c = &self->c;
+
+	st_close(c);
+	if (c->sh != MAP_FAILED)
+		munmap(c->sh, sizeof(*c->sh));
+}
+
+static void st_handler(int sig)
+{
+}
+
+/* One epoll_wait() without timeout; then wait to be killed. */
+static void st_waiter(struct st_slot *s, int epfd, bool handler)
+{
+	struct sigaction sa = { .sa_handler = st_handler };
+	struct epoll_event ev;
+	int n;
+
+	if (handler)
+		sigaction(SIGUSR1, &sa, NULL);
+	__atomic_store_n(&s->ready, 1, __ATOMIC_RELEASE);
+	n = epoll_wait(epfd, &ev, 1, -1);
+	s->err = errno;
+	s->woke_ns = race_now_ns();
+	s->ret = n;
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	for (;;)
+		pause();
+}
+
+/* Spin as SCHED_FIFO on P1's CPU until told to stop, ST_HOG_MAX_MS at most. */
+static void st_hog(struct st_shared *sh)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	__u64 end;
+
+	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		__atomic_store_n(&sh->hog, 2, __ATOMIC_RELEASE);
+		_exit(0);
+	}
+	__atomic_store_n(&sh->hog, 1, __ATOMIC_RELEASE);
+	end = race_now_ms() + ST_HOG_MAX_MS;
+	while (!__atomic_load_n(&sh->hog_stop, __ATOMIC_ACQUIRE) &&
+	       race_now_ms() < end)
+		race_relax();
+	_exit(0);
+}
+
+/* fork(); the child dies with the parent and runs on @cpus. */
+static pid_t st_spawn(struct st_ctx *c, int slot,
+		      const cpu_set_t *cpus)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		if (c->pin)
+			sched_setaffinity(0, sizeof(*cpus), cpus);
+	} else if (pid > 0) {
+		c->pid[slot] = pid;
+	}
+	return pid;
+}
+
+/* Whether @pid sleeps interruptibly, "S" in /proc/PID/stat. */
+static bool st_sleeping(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Wait until waiter @s (process @pid) sleeps in epoll_wait(). */
+static bool st_wait_asleep(struct st_slot *s, pid_t pid)
+{
+	__u64 end = race_now_ms() + ST_START_MS;
+
+	while (race_now_ms() < end) {
+		if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) &&
+		    st_sleeping(pid))
+			return true;
+		usleep(200);
+	}
+	return false;
+}
+
+/*
+ * The remaining waiter that woke first with an event, or -1; *bad is one
+ * whose epoll_wait() returned without an event, or 0.
+ */
+static int st_woken(struct st_shared *sh, int nw, int *bad)
+{
+	int i, best = -1;
+
+	*bad = 0;
+	for (i = 1; i < nw; i++) {
+		struct st_slot *s = &sh->w[i];
+
+		if (!__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+			continue;
+		if (s->ret <= 0)
+			*bad = i;
+		else if (best < 0 || s->woke_ns < sh->w[best].woke_ns)
+			best = i;
+	}
+	return best;
+}
+
+static void st_sleep_until(__u64 ns)
+{
+	struct timespec ts = {
+		.tv_sec = ns / 1000000000ULL,
+		.tv_nsec = ns % 1000000000ULL,
+	};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL))
+		;
+}
+
+static long long st_ms(__u64 a, __u64 b)
+{
+	return ((long long)a - (long long)b) / (long long)NS_PER_MS;
+}
+
+TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
+{
+	struct st_ctx *c = &self->c;
+	unsigned long rounds = race_env("EPOLL_STRANDED_ROUNDS",
+					ST_ROUNDS_DEFAULT, 100000);
+	unsigned long wait_ms = race_env("EPOLL_RACE_WAIT_MS",
+					 ST_WAIT_MS_DEFAULT, 600000);
+	__u32 events = EPOLLIN | variant->flags;
+	int nw = variant->two_epfds ? 3 : 2;
+	unsigned long r, hit = 0, weak = 0;
+	struct st_shared *sh = c->sh;
+	struct epoll_event ev;
+	__u64 one = 1;
+
+	for (r = 1; r <= rounds; r++) {
+		__u64 t1, t2, end;
+		int i, k, got, bad, hog = 0, pending = 0;
+		struct st_slot p1;
+		const char *why;
+		pid_t pid;
+
+		memset(sh, 0, sizeof(*sh));
+		c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, c->efd);
+		for (k = 0; k <= variant->two_epfds; k++) {
+			c->epfd[k] = epoll_create1(EPOLL_CLOEXEC);
+			ASSERT_LE(0, c->epfd[k]);
+			ASSERT_EQ(0, race_epoll_add(c->epfd[k], c->efd,
+						    events, k));
+		}
+
+		/* The remaining waiters first, P1 last: it is woken first. */
+		for (i = nw - 1; i >= 0; i--) {
+			pid = st_spawn(c, i, i ? &c->others : &c->victim);
+			ASSERT_LE(0, pid);
+			if (!pid)
+				st_waiter(&sh->w[i],
+					  c->epfd[variant->two_epfds && i == 1],
+					  !i && variant->eintr);
+			ASSERT_TRUE(st_wait_asleep(&sh->w[i], pid))
+				TH_LOG("round %lu: P%d not asleep in epoll_wait()",
+				       r, i + 1);
+		}
+		if (c->pin) {
+			pid = st_spawn(c, ST_HOG, &c->victim);
+			ASSERT_LE(0, pid);
+			if (!pid)
+				st_hog(sh);
+			end = race_now_ms() + ST_START_MS;
+			while (!(hog = __atomic_load_n(&sh->hog,
+						       __ATOMIC_ACQUIRE)) &&
+			       race_now_ms() < end)
+				usleep(100);
+		}
+		weak += hog != 1;
+
+		if (variant->eintr)
+			ASSERT_EQ(0, kill(c->pid[0], SIGUSR1));
+		t1 = race_now_ns();
+		ASSERT_EQ(sizeof(one), write(c->efd, &one, sizeof(one)));
+		if (!variant->eintr)
+			ASSERT_EQ(0, kill(c->pid[0], SIGKILL));
+		/* eintr: hold P1 off until a remaining waiter harvested. */
+		while (variant->eintr && hog == 1 && st_woken(sh, nw, &bad) < 0 &&
+		       race_now_ns() < t1 + ST_GAP_MS / 2 * NS_PER_MS)
+			usleep(100);
+		__atomic_store_n(&sh->hog_stop, 1, __ATOMIC_RELEASE);
+		if (c->pid[ST_HOG] > 0) {
+			waitpid(c->pid[ST_HOG], NULL, 0);
+			c->pid[ST_HOG] = 0;
+		}
+		if (!variant->eintr) {
+			/* P1 is gone before the second event. */
+			waitpid(c->pid[0], NULL, 0);
+			c->pid[0] = 0;
+		}
+
+		st_sleep_until(t1 + ST_GAP_MS * NS_PER_MS);
+		t2 = race_now_ns();
+		ASSERT_EQ(sizeof(one), write(c->efd, &one, sizeof(one)));
+		end = t2 + wait_ms * NS_PER_MS;
+		while ((got = st_woken(sh, nw, &bad)) < 0 && !bad &&
+		       race_now_ns() < end)
+			usleep(1000);
+		if (got < 0 && !bad) {
+			for (k = 0; k <= variant->two_epfds; k++)
+				if (epoll_wait(c->epfd[k], &ev, 1, 0) > 0)
+					pending++;
+		}
+		p1 = sh->w[0];
+		st_close(c);
+
+		ASSERT_EQ(0, bad)
+			TH_LOG("round %lu: P%d: epoll_wait() = %d without an event: %s",
+			       r, bad + 1, sh->w[bad].ret,
+			       strerror(sh->w[bad].err));
+		why = pending ? "stranded: epoll_wait(0) finds the event pending" :
+				"lost: nothing is pending";
+		ASSERT_LE(0, got)
+			TH_LOG("round %lu: no waiter woke %lu ms after write 2: %s",
+			       r, wait_ms, why);
+
+		/* Woken by the second event: P1 took the first and left. */
+		if (variant->eintr)
+			hit += p1.done && p1.ret < 0 && p1.err == EINTR;
+		else
+			hit += sh->w[got].woke_ns >= t2;
+		ksft_print_msg("round %lu: P%d woke at %lld ms (write 2: %+lld ms), P1 %s%s\n",
+			       r, got + 1, st_ms(sh->w[got].woke_ns, t1),
+			       st_ms(sh->w[got].woke_ns, t2),
+			       !variant->eintr ? "killed" :
+			       !p1.done ? "did not return" :
+			       p1.ret < 0 ? strerror(p1.err) : "harvested",
+			       hog == 1 ? "" : " (no SCHED_FIFO hog)");
+	}
+	ksft_print_msg("%s in %lu of %lu rounds; %lu rounds without a SCHED_FIFO hog\n",
+		       variant->eintr ? "P1 left with EINTR" :
+		       "P1 took the first wakeup and left", hit, rounds, weak);
+}
+
+TEST_HARNESS_MAIN
