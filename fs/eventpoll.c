@@ -1856,14 +1856,6 @@ static void ep_show_fdinfo(struct seq_file *m, struct file *f)
 	struct rb_node *rbp;
 
 	mutex_lock(&ep->mtx);
-	/*
-	 * Only for instances that have used EPOLLWAKEUP, so that the output
-	 * of every other instance stays as it was: the EPOLLWAKEUP items
-	 * pending (queued, or delivered level-triggered and still ready).
-	 */
-	if (ep->ws)
-		seq_printf(m, "wakeup_pending: %d\n",
-			   atomic_read(&ep->ws_pending));
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		struct epitem *epi = rb_entry(rbp, struct epitem, rbn);
 		struct inode *inode = file_inode(epi->ffd.file);

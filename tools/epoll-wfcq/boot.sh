@@ -8,7 +8,7 @@ STAGE=boot
 . "$(dirname "$0")/lib.sh"
 
 kernel=$1 initrd=$2 log=$3 append=${4:-}
-smp=${SMP:-2} mem=${MEM:-2G} timeout=${TIMEOUT:-1800}
+smp=${SMP:-2} mem=${MEM:-2G} timeout=${TIMEOUT:-3600}
 mkdir -p "$(dirname "$log")" "$CACHE"
 
 accel=$("$HARNESS/accel.sh" "$kernel")

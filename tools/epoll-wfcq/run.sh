@@ -47,7 +47,7 @@ fi
 stage config "$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src" $extra)
 stage build "$HARNESS/build.sh" "$src" "$out"
 scale=1
-[ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-10}
+[ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-30}
 stage selftests sh -c '"$1/selftests.sh" "$2" "$3" "$4" >"$3/tests.list"' - "$HARNESS" "$tests_src" "$out" "$scale"
 # shellcheck disable=SC2046
 stage initramfs "$HARNESS/initramfs.sh" "$out/initramfs.cpio" $(cat "$out/tests.list")

@@ -703,6 +703,7 @@ proctype Producer(byte id)
 					queued = 1
 				:: else -> skip
 				fi;
+#ifdef WAKE_ONLY_IF_QUEUED
 				if
 				:: queued ->
 					/* ordered after the xchg() of the enqueue: (B5), pairs with (B4) */
@@ -712,6 +713,18 @@ proctype Producer(byte id)
 					fi
 				:: else -> skip
 				fi
+#else
+				/*
+				 * Every event wakes a sleeper, also for an item that
+				 * was queued already; when this callback queued it,
+				 * the wakeup is ordered after the xchg() of the
+				 * enqueue: (B5), pairs with (B4).
+				 */
+				if
+				:: WQACTIVE -> wake_up_wq()	/* waitqueue_active(&ep->wq); wake_up(&ep->wq) */
+				:: else -> skip
+				fi
+#endif
 			:: else ->		/* goto out */
 #ifdef NO_B1
 				cond[i] = 1;	/* the buffered store of the condition drains */

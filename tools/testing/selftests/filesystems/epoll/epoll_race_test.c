@@ -444,7 +444,9 @@ TEST_F_TIMEOUT(race, et_event_during_delivery, RACE_TIMEOUT)
  * have read it), releases it and re-arms it with EPOLL_CTL_MOD.  The
  * event data carries the arming generation: an event from an arming
  * that was already consumed is a one-shot delivered twice.  Every unit
- * written must be read.
+ * written must be read: once the waiters are gone, and with them any
+ * file they held disarmed, the test thread takes what is left, and a
+ * wait that runs into RACE_WAIT_MS with data unread is a lost event.
  */
 #define OS_NSRC		16
 #define OS_WAITERS	3
@@ -544,25 +546,15 @@ static void *os_waiter(void *arg)
 	struct race_thread *t = arg;
 	struct os_ctx *c = t->ctx;
 	uint32_t rnd = race_seed(t->id + 31);
-	uint64_t drain_end = 0;
 	struct epoll_event ev[2];
+	bool done;
 	int i, n;
 
 	while (!race_stopped()) {
-		if (!load_int(&c->writers_left)) {
-			long w = __atomic_load_n(&c->written, __ATOMIC_RELAXED);
-			long r = __atomic_load_n(&c->nread, __ATOMIC_RELAXED);
-
-			if (r == w)
-				break;
-			if (!drain_end)
-				drain_end = race_now_ms() + RACE_WAIT_MS;
-			if (race_now_ms() > drain_end) {
-				race_fail("one-shot event lost: %ld units written, %ld read",
-					  w, r);
-				break;
-			}
-		}
+		done = !load_int(&c->writers_left);
+		if (done && __atomic_load_n(&c->nread, __ATOMIC_RELAXED) ==
+			    __atomic_load_n(&c->written, __ATOMIC_RELAXED))
+			break;
 		/* Short timeout: the loop also watches for the end. */
 		n = epoll_wait(c->epfd, ev, ARRAY_LEN(ev), 20);
 		if (n < 0 && errno != EINTR) {
@@ -572,6 +564,9 @@ static void *os_waiter(void *arg)
 		for (i = 0; i < n; i++)
 			if (!os_handle(c, t->id, ev[i].data.u64, &rnd))
 				break;
+		/* Quiet after the writers quit: the test thread takes the rest. */
+		if (done && !n)
+			break;
 	}
 	return NULL;
 }
@@ -579,8 +574,10 @@ static void *os_waiter(void *arg)
 TEST_F_TIMEOUT(race, oneshot_exclusive, RACE_TIMEOUT)
 {
 	struct race_thread w[OS_WRITERS], r[OS_WAITERS];
+	uint32_t rnd = race_seed(OS_WAITERS + 31);
+	struct epoll_event ev[2];
 	struct os_ctx c;
-	int i, nw, nr;
+	int i, n, nw, nr;
 
 	memset(&c, 0, sizeof(c));
 	c.epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -600,6 +597,16 @@ TEST_F_TIMEOUT(race, oneshot_exclusive, RACE_TIMEOUT)
 	join_threads(w, nw);
 	join_threads(r, nr);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	/* No waiter left, every file re-armed: unread data must come. */
+	while (c.nread != c.written) {
+		n = epoll_wait(c.epfd, ev, ARRAY_LEN(ev), RACE_WAIT_MS);
+		ASSERT_LT(0, n)
+			TH_LOG("one-shot event lost: %ld written, %ld read, %d ms",
+			       c.written, c.nread, RACE_WAIT_MS);
+		for (i = 0; i < n; i++)
+			ASSERT_TRUE(os_handle(&c, OS_WAITERS, ev[i].data.u64,
+					      &rnd)) TH_LOG("%s", race_msg);
+	}
 	for (i = 0; i < OS_NSRC; i++)
 		race_src_close(&c.src[i]);
 	close(c.epfd);
@@ -700,9 +707,10 @@ TEST_F_TIMEOUT(race, oneshot_rearm_race, RACE_TIMEOUT)
 			__atomic_store_n(&c.go, (int)it, __ATOMIC_RELEASE);
 			race_spin((r >> 20) % (64u << (2 * (mode - 2))));
 			ASSERT_EQ(0, race_epoll_mod(epfd, fd, events, k));
+			/* A slow writer is late, not wrong: no deadline. */
 			ASSERT_TRUE(race_wait_eq(&c.wrote, (int)it,
-						 race_now_ms() + RACE_WAIT_MS))
-				TH_LOG("writer thread stuck");
+						 RACE_NO_DEADLINE))
+				TH_LOG("writer thread failed");
 		}
 		/* Data pending, file armed: it must be reported, alone. */
 		n = epoll_wait(epfd, ev, 2, RACE_WAIT_MS);
@@ -1136,10 +1144,12 @@ TEST_F_TIMEOUT(race, close_epoll_while_firing, RACE_TIMEOUT)
  * 7. Many waiters, with and without EPOLLEXCLUSIVE.  Four waiter threads
  * sleep in epoll_wait() (with a long timeout) on three semaphore
  * eventfds; the test thread posts bursts of one to three tokens and
- * requires all of them to be taken within RACE_WAIT_MS, before posting
- * the next burst (EPOLL_RACE_ITERS bursts).  A token is taken only by a
- * waiter that woke up and got the event, so a burst left pending means
- * every waiter slept through a pending event.  Variants: the waiters
+ * waits for all of them to be taken before posting the next burst
+ * (EPOLL_RACE_ITERS bursts).  A token is taken only by a waiter that
+ * woke up and got the event, so a burst still pending after RACE_WAIT_MS
+ * while every waiter sleeps means they all slept through a pending
+ * event; a waiter that is woken but not yet running makes the burst
+ * late, not lost.  Variants: the waiters
  * share one instance (level-triggered, or edge-triggered and then read
  * to EAGAIN), or each has its own instance and all watch the eventfds
  * with EPOLLEXCLUSIVE (level- or edge-triggered).  The waiters are told
@@ -1187,6 +1197,7 @@ FIXTURE_TEARDOWN(waiters)
 struct mw_ctx {
 	struct race_src tok[MW_NTOK];
 	int epfd[MW_WAITERS];
+	int tid[MW_WAITERS];
 	long consumed;
 	long wakeups[MW_WAITERS];
 	bool et;
@@ -1206,6 +1217,8 @@ static void *mw_waiter(void *arg)
 	uint64_t v;
 	int i, n;
 
+	/* Pairs with the acquire load in mw_all_asleep(). */
+	__atomic_store_n(&c->tid[t->id], gettid(), __ATOMIC_RELEASE);
 	while (!load_int(&c->quit) && !race_stopped()) {
 		/* SIGUSR1 is blocked except inside epoll_pwait(). */
 		n = epoll_pwait(c->epfd[t->id], ev, MW_NTOK, 10 * RACE_WAIT_MS,
@@ -1247,13 +1260,52 @@ static void *mw_waiter(void *arg)
 	return NULL;
 }
 
+/* Whether thread @tid of this process sleeps interruptibly ("S"). */
+static bool mw_sleeping(int tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * Tokens are pending and every waiter sleeps, in epoll_pwait(), the only
+ * place where it sleeps: nobody was woken for them.  A waiter woken for
+ * an event stays runnable until it has taken a token or found that
+ * another one did; no token taken between the two loads of the count.
+ */
+static bool mw_all_asleep(struct mw_ctx *c, long produced)
+{
+	long before = __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+	int i;
+
+	for (i = 0; i < MW_WAITERS; i++)
+		if (!mw_sleeping(load_int(&c->tid[i])))
+			return false;
+	return before < produced &&
+	       before == __atomic_load_n(&c->consumed, __ATOMIC_ACQUIRE);
+}
+
 TEST_F_TIMEOUT(waiters, wake, RACE_TIMEOUT)
 {
 	unsigned long round, rounds = race_iters();
 	uint32_t rnd = race_seed(91);
-	uint64_t deadline = race_deadline(), end;
+	uint64_t deadline = race_deadline(), end, t0;
 	struct race_thread t[MW_WAITERS];
 	struct sigaction sa = { .sa_handler = mw_sigusr1 };
+	struct race_lat lat = {};
 	uint32_t events = EPOLLIN;
 	long produced = 0;
 	sigset_t block;
@@ -1296,6 +1348,7 @@ TEST_F_TIMEOUT(waiters, wake, RACE_TIMEOUT)
 		/* Sometimes let the waiters fall asleep first. */
 		if (r & 1)
 			usleep(50);
+		t0 = race_now_ns();
 		for (j = 0; j <= (int)(r >> 1) % 3; j++) {
 			ASSERT_EQ(1, race_src_write(&c.tok[(r >> (4 + 2 * j)) %
 						    MW_NTOK], 1));
@@ -1305,15 +1358,20 @@ TEST_F_TIMEOUT(waiters, wake, RACE_TIMEOUT)
 		while (__atomic_load_n(&c.consumed, __ATOMIC_ACQUIRE) <
 		       produced && !race_stopped()) {
 			if (race_now_ms() > end) {
-				race_fail("round %lu: %ld tokens pending %d ms, no waiter woke",
-					  round, produced -
-					  __atomic_load_n(&c.consumed,
-							  __ATOMIC_ACQUIRE),
-					  RACE_WAIT_MS);
-				break;
+				if (mw_all_asleep(&c, produced)) {
+					race_fail("round %lu: %ld tokens pending %d ms, all asleep",
+						  round, produced -
+						  __atomic_load_n(&c.consumed,
+								  __ATOMIC_ACQUIRE),
+						  RACE_WAIT_MS);
+					break;
+				}
+				/* A waiter is awake: late, not lost. */
+				usleep(1000);
 			}
 			sched_yield();
 		}
+		race_lat_add(&lat, (race_now_ns() - t0) / 1000);
 	}
 
 	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
@@ -1325,6 +1383,7 @@ TEST_F_TIMEOUT(waiters, wake, RACE_TIMEOUT)
 	TH_LOG("%lu bursts, %ld tokens, wakeups %ld/%ld/%ld/%ld", round,
 	       produced, c.wakeups[0], c.wakeups[1], c.wakeups[2],
 	       c.wakeups[3]);
+	race_lat_print("burst taken", &lat);
 	for (i = 0; i < MW_WAITERS; i++)
 		if (!i || variant->exclusive)
 			close(c.epfd[i]);
@@ -1718,7 +1777,10 @@ TEST(error_codes)
  * event on the first item, arriving while the inner instance is still
  * busy with the others, must reach the outer instance: the outer item
  * has to be back to idle before its re-poll started, or the callback
- * that this event triggers finds it still queued and drops it.
+ * that this event triggers finds it still queued and drops it.  The
+ * event is lost if the outer instance has not reported it once the
+ * write returned and a wait ran into RACE_WAIT_MS; a wait that ran out
+ * only because the writer was slow is late.
  */
 #define RW_NITEMS	512
 
@@ -1731,6 +1793,7 @@ struct pulse {
 	int fd;
 	int round;		/* main thread: write once in this round */
 	int written;		/* writer: last round it wrote in */
+	uint64_t written_ns;	/* writer: when that write returned */
 	int stop;
 	unsigned int delay;	/* race_spin() units before the write */
 };
@@ -1750,6 +1813,8 @@ static void *pulse_writer(void *arg)
 			race_fail("write: %s", strerror(errno));
 			return NULL;
 		}
+		c->written_ns = race_now_ns();
+		/* Pairs with the acquire in race_wait_eq() by the test. */
 		__atomic_store_n(&c->written, r, __ATOMIC_RELEASE);
 	}
 }
@@ -1793,10 +1858,11 @@ static int rw_fill(struct rw_ctx *c)
 
 TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 {
-	unsigned long rounds = race_iters() / 2, r, spin_max;
+	unsigned long rounds = race_iters() / 2, r, spin_max, late = 0;
 	uint64_t deadline, t0, scan_ns;
 	uint32_t seed = race_seed(11);
 	struct epoll_event ev[8];
+	struct race_lat lat = {};
 	struct race_thread t;
 	struct rw_ctx c = {};
 	int inner, outer, i, n;
@@ -1830,9 +1896,19 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 		}
 		pulse_start(&c.pulse, r, &seed, spin_max);
 
+		t0 = race_now_ns();
 		n = epoll_wait(outer, ev, ARRAY_LEN(ev), 0);
 		if (!n)
 			n = epoll_wait(outer, ev, ARRAY_LEN(ev), RACE_WAIT_MS);
+		if (!n) {
+			/* Timed out: the event is due once the write returned. */
+			if (!race_wait_eq(&c.pulse.written, (int)r,
+					  RACE_NO_DEADLINE))
+				break;
+			late++;
+			n = epoll_wait(outer, ev, ARRAY_LEN(ev), 0);
+		}
+		race_lat_add(&lat, (race_now_ns() - t0) / 1000);
 		if (n <= 0) {
 			race_fail("round %lu: %s", r, n ? strerror(errno) :
 				  "an event on the inner instance did not reach the outer one");
@@ -1854,8 +1930,9 @@ TEST_F_TIMEOUT(race, nested_repoll_window, RACE_TIMEOUT)
 	__atomic_store_n(&c.pulse.stop, 1, __ATOMIC_RELEASE);
 	join_threads(&t, 1);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
-	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
-	       (unsigned long long)scan_ns);
+	TH_LOG("%lu rounds, writes spread over %llu ns, %lu waits timed out before the write",
+	       r - 1, (unsigned long long)scan_ns, late);
+	race_lat_print("outer event", &lat);
 	for (i = 0; i < RW_NITEMS; i++)
 		close(c.fd[i]);
 	close(outer);
@@ -1947,17 +2024,21 @@ TEST(max_user_watches)
  * ready list once more; the wakeup callback queues the item and then
  * looks for waiters.  One of the two must see the other, or the waiter
  * sleeps through the event until its timeout.  The writer fires at a
- * random point of the waiter's way into the sleep; a wait that returns
- * the event only after WR_LATE_MS counts as a lost wakeup.
+ * random point of the waiter's way into the sleep.  The wakeup is lost
+ * if the wait runs into RACE_WAIT_MS with the event pending, its write
+ * having returned before the timeout; a round whose event came after
+ * WR_LATE_MS (or whose write came after the timeout) is only late, and
+ * printed.
  */
 #define WR_LATE_MS	500
 
 TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 {
 	unsigned long rounds = race_iters() * 20, r, spin_max, late = 0;
-	uint64_t deadline, t0, entry_ns, v;
+	uint64_t deadline, t0, entry_ns, v, wait_ns;
 	uint32_t seed = race_seed(13);
 	struct epoll_event ev;
+	struct race_lat lat = {};
 	struct race_thread t;
 	struct pulse c = {};
 	int ep, n, i;
@@ -1975,20 +2056,41 @@ TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 	entry_ns = (race_now_ns() - t0) / 100 + 1;
 	spin_max = spin_units(2 * entry_ns);
 
+	wait_ns = (uint64_t)RACE_WAIT_MS * 1000000;
 	deadline = race_deadline();
 	ASSERT_EQ(1, start_threads(&t, 1, &c, pulse_writer));
 	for (r = 1; r <= rounds && race_now_ms() < deadline; r++) {
 		pulse_start(&c, r, &seed, spin_max);
-		t0 = race_now_ms();
+		t0 = race_now_ns();
 		n = epoll_wait(ep, &ev, 1, RACE_WAIT_MS);
+		if (!n) {
+			/*
+			 * Timed out.  A write that returned before the timeout
+			 * expired queued the event and had to wake the waiter;
+			 * a later one is merely late.
+			 */
+			if (!race_wait_eq(&c.written, (int)r, RACE_NO_DEADLINE))
+				break;
+			n = epoll_wait(ep, &ev, 1, 0);
+			if (n == 1 && c.written_ns < t0 + wait_ns) {
+				race_fail("round %lu: wakeup lost: write at %lld ms, timeout %d ms",
+					  r, (long long)(c.written_ns - t0) / 1000000,
+					  RACE_WAIT_MS);
+				break;
+			}
+		}
 		if (n != 1) {
 			race_fail("round %lu: epoll_wait returned %d (%s)", r, n,
-				  n ? strerror(errno) : "timed out");
+				  n ? strerror(errno) : "no event after the write");
 			break;
 		}
-		if (race_now_ms() - t0 >= WR_LATE_MS && ++late)
-			race_fail("round %lu: woken after %llu ms: the wakeup was lost",
-				  r, (unsigned long long)(race_now_ms() - t0));
+		v = race_now_ns() - t0;
+		race_lat_add(&lat, v / 1000);
+		if (v >= WR_LATE_MS * 1000000ULL) {
+			late++;
+			ksft_print_msg("round %lu: woken after %llu ms: late, not lost\n",
+				       r, (unsigned long long)v / 1000000);
+		}
 		if (read(c.fd, &v, sizeof(v)) != sizeof(v)) {
 			race_fail("read: %s", strerror(errno));
 			break;
@@ -1999,8 +2101,9 @@ TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELEASE);
 	join_threads(&t, 1);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
-	TH_LOG("%lu rounds, writes spread over %llu ns", r - 1,
-	       (unsigned long long)entry_ns * 2);
+	TH_LOG("%lu rounds, writes spread over %llu ns, %lu woken after %d ms or more",
+	       r - 1, (unsigned long long)entry_ns * 2, late, WR_LATE_MS);
+	race_lat_print("wakeup", &lat);
 	close(c.fd);
 	close(ep);
 }

@@ -27,10 +27,11 @@
  * checks that P1's -EINTR strands nobody.
  *
  * The remaining waiters have no timeout of their own: the parent gives
- * them EPOLL_RACE_WAIT_MS (default 4000) after the second write, prints
- * how late the first of them woke, and fails only if none woke while an
- * event is pending (stranded) or nothing is pending (lost). Lateness is
- * never a failure. EPOLL_STRANDED_ROUNDS (default 5) sets the rounds.
+ * them EPOLL_RACE_WAIT_MS (default 4000) after the second write, and
+ * longer while one of them is woken but not yet running, prints how late
+ * the first of them woke, and fails only if none woke while an event is
+ * pending (stranded) or nothing is pending (lost). Lateness is never a
+ * failure. EPOLL_STRANDED_ROUNDS (default 5) sets the rounds.
  * With a single CPU or without SCHED_FIFO, P1 is killed right after the
  * write with no hog: a weaker test that may miss the window.
  */
@@ -264,6 +265,17 @@ static bool st_wait_asleep(struct st_slot *s, pid_t pid)
 	return false;
 }
 
+/* Whether every remaining waiter sleeps (a woken one is runnable). */
+static bool st_all_asleep(struct st_ctx *c, int nw)
+{
+	int i;
+
+	for (i = 1; i < nw; i++)
+		if (!st_sleeping(c->pid[i]))
+			return false;
+	return true;
+}
+
 /*
  * The remaining waiter that woke first with an event, or -1; *bad is one
  * whose epoll_wait() returned without an event, or 0.
@@ -384,7 +396,7 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
 		ASSERT_EQ(sizeof(one), write(c->efd, &one, sizeof(one)));
 		end = t2 + wait_ms * NS_PER_MS;
 		while ((got = st_woken(sh, nw, &bad)) < 0 && !bad &&
-		       race_now_ns() < end)
+		       (race_now_ns() < end || !st_all_asleep(c, nw)))
 			usleep(1000);
 		if (got < 0 && !bad) {
 			for (k = 0; k <= variant->two_epfds; k++)

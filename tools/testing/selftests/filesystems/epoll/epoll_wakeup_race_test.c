@@ -21,12 +21,10 @@
  *
  * A source is active when its active_time_ms is non-zero, which takes a
  * millisecond after activation: the tests sleep WS_SETTLE_US before they
- * look.  Activations are also seen in active_count and event_count.  A
- * kernel that counts pending EPOLLWAKEUP items shows the count in the
- * epoll file's fdinfo ("wakeup_pending: N"); where it does, the tests
- * check that it is non-zero while something is pending and back to zero
- * when nothing is (older kernels have no such line, and those checks are
- * skipped).  Without /sys/class/wakeup (no CONFIG_PM_SLEEP) or without
+ * look.  Activations are also seen in active_count and event_count.  The
+ * tests read wakeup sources where users see them, in /sys/class/wakeup;
+ * the epoll file's fdinfo must show nothing it did not always show.
+ * Without /sys/class/wakeup (no CONFIG_PM_SLEEP) or without
  * CAP_BLOCK_SUSPEND these tests skip, except unprivileged_dropped, which
  * checks that EPOLLWAKEUP is silently dropped for an unprivileged caller.
  *
@@ -275,9 +273,8 @@ static uint32_t fdinfo_events(int epfd, int tfd)
 }
 
 /*
- * The "wakeup_pending: N" line of the epoll file's fdinfo, or -1 if the
- * kernel shows none (older kernels, or an instance that never had an
- * EPOLLWAKEUP item).
+ * The value of a "wakeup_pending: N" line in the epoll file's fdinfo, or
+ * -1 without one: fdinfo must print what it always printed.
  */
 static long fdinfo_ws_pending(int epfd)
 {
@@ -294,22 +291,6 @@ static long fdinfo_ws_pending(int epfd)
 			ret = v;
 	fclose(f);
 	return ret;
-}
-
-/* W2 on the counter: zero, where the kernel shows it. */
-static bool ws_pending_zero(int epfd)
-{
-	long n = fdinfo_ws_pending(epfd);
-
-	return n < 0 || n == 0;
-}
-
-/* W1 on the counter: non-zero, where the kernel shows it. */
-static bool ws_pending_some(int epfd)
-{
-	long n = fdinfo_ws_pending(epfd);
-
-	return n < 0 || n > 0;
 }
 
 static long ws_read_long(const char *dir, const char *attr)
@@ -375,7 +356,6 @@ static void wk_expect_dropped(struct __test_metadata *_metadata,
 	usleep(WS_SETTLE_US);
 	EXPECT_EQ(0, ws_active_ms(w->ep_ws))
 		TH_LOG("W2: %s, eventpoll source active", how);
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
 }
 
 /*
@@ -394,9 +374,10 @@ TEST_F(wakeup, sources)
 	long events_before;
 
 	EXPECT_NE(0, fdinfo_events(w->epfd, w->rfd) & EPOLLWAKEUP);
+	EXPECT_EQ(-1, fdinfo_ws_pending(w->epfd))
+		TH_LOG("fdinfo shows a line it did not show before");
 	usleep(WS_SETTLE_US);
 	ASSERT_TRUE(wk_all_inactive(w));
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
 	ASSERT_EQ(0, ws_read(w->item_ws, "active_count", buf, sizeof(buf)));
 	before = atol(buf);
 	events_before = ws_read_long(w->item_ws, "event_count");
@@ -413,7 +394,6 @@ TEST_F(wakeup, sources)
 	ASSERT_EQ(0, ws_read(w->item_ws, "active_count", buf, sizeof(buf)));
 	EXPECT_LT(before, atol(buf));
 	EXPECT_LT(events_before, ws_read_long(w->item_ws, "event_count"));
-	EXPECT_TRUE(ws_pending_some(w->epfd));
 
 	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 	if (!variant->et) {
@@ -421,7 +401,6 @@ TEST_F(wakeup, sources)
 		usleep(WS_SETTLE_US);
 		EXPECT_TRUE(wk_any_active(w))
 			TH_LOG("W1: ready LT event, no active source");
-		EXPECT_TRUE(ws_pending_some(w->epfd));
 		ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 		usleep(WS_SETTLE_US);
 		EXPECT_TRUE(wk_any_active(w))
@@ -431,9 +410,6 @@ TEST_F(wakeup, sources)
 	ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
 	EXPECT_TRUE(wk_all_inactive(w))
 		TH_LOG("W2: nothing pending, a source is active");
-	EXPECT_TRUE(ws_pending_zero(w->epfd))
-		TH_LOG("W2: nothing pending, wakeup_pending %ld",
-		       fdinfo_ws_pending(w->epfd));
 
 	/* EPOLL_CTL_MOD without EPOLLWAKEUP while an event is pending. */
 	ASSERT_EQ(0, wk_write(w));
@@ -443,10 +419,8 @@ TEST_F(wakeup, sources)
 				    EPOLLIN | (variant->et ? EPOLLET : 0), 1));
 	EXPECT_FALSE(ws_exists(w->item_ws));
 	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
 	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
 	ASSERT_EQ(1, wk_drain(w));
 	/*
 	 * Let a level-triggered item leave the ready list first: an item
@@ -490,12 +464,10 @@ static void wk_deliver(struct __test_metadata *_metadata, struct wk *w,
 	if (!et) {
 		ASSERT_TRUE(wk_any_active(w))
 			TH_LOG("W1: delivered LT event still ready, no active source");
-		ASSERT_TRUE(ws_pending_some(w->epfd));
 	} else {
 		/* Done once delivered, see the top of this file. */
 		ASSERT_TRUE(wk_all_inactive(w))
 			TH_LOG("W2: ET event delivered, a source is active");
-		ASSERT_TRUE(ws_pending_zero(w->epfd));
 	}
 }
 
@@ -515,7 +487,6 @@ TEST_F(wakeup, released)
 	 */
 	EXPECT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 	EXPECT_EQ(0, ws_active_ms(w->ep_ws));
-	EXPECT_TRUE(ws_pending_zero(w->epfd));
 	ASSERT_EQ(1, wk_drain(w));
 	ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
 
@@ -545,12 +516,15 @@ TEST_F(wakeup, released)
  * relaxes the sources.  Once both writes returned, an event that is
  * still pending (the next epoll_wait(.., 0) returns it) must have kept a
  * source active (W1); after reading the FIFO and an empty epoll_wait(),
- * every source must be inactive (W2).
+ * every source must be inactive (W2).  A slow writer makes a round late,
+ * not wrong: the test waits for it, and the first wait fails only if it
+ * ran into RACE_WAIT_MS after the first write had returned.
  */
 struct wr_ctx {
 	struct wk *w;
 	int go, wrote, quit;
 	unsigned int d1, d2;
+	uint64_t w1_ns;		/* when the first write returned */
 };
 
 static void *wr_writer(void *arg)
@@ -567,6 +541,7 @@ static void *wr_writer(void *arg)
 		race_spin(c->d1);
 		if (wk_write(c->w))
 			race_fail("write: %s", strerror(errno));
+		c->w1_ns = race_now_ns();
 		race_spin(c->d2);
 		if (wk_write(c->w))
 			race_fail("write: %s", strerror(errno));
@@ -583,9 +558,10 @@ TEST_F_TIMEOUT(wakeup, race, RACE_TIMEOUT)
 	uint64_t deadline = race_deadline();
 	uint32_t rnd = race_seed(7);
 	struct wk *w = &self->w;
-	long pending_checked = 0;
+	long pending_checked = 0, late = 0;
 	struct epoll_event ev;
 	struct wr_ctx c = { .w = w };
+	uint64_t t0;
 	pthread_t tid;
 	bool active;
 	int n;
@@ -601,9 +577,21 @@ TEST_F_TIMEOUT(wakeup, race, RACE_TIMEOUT)
 		__atomic_store_n(&c.go, (int)it, __ATOMIC_RELEASE);
 		race_spin((r >> 20) % 256);
 
-		ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, RACE_WAIT_MS));
-		ASSERT_TRUE(race_wait_eq(&c.wrote, (int)it,
-					 race_now_ms() + RACE_WAIT_MS));
+		t0 = race_now_ns();
+		n = epoll_wait(w->epfd, &ev, 1, RACE_WAIT_MS);
+		ASSERT_LE(0, n);
+		ASSERT_TRUE(race_wait_eq(&c.wrote, (int)it, RACE_NO_DEADLINE));
+		if (!n) {
+			/* Timed out: lost if the first write came in time. */
+			ASSERT_LE(t0 + RACE_WAIT_MS * 1000000ULL, c.w1_ns)
+				TH_LOG("round %lu: wakeup lost: write at %lld ms, timeout %d ms",
+				       it, (long long)(c.w1_ns - t0) / 1000000,
+				       RACE_WAIT_MS);
+			late++;
+			n = epoll_wait(w->epfd, &ev, 1, 0);
+			ASSERT_EQ(1, n)
+				TH_LOG("round %lu: writes done, no event", it);
+		}
 		usleep(WS_SETTLE_US);
 		active = wk_any_active(w);
 		n = epoll_wait(w->epfd, &ev, 1, 0);
@@ -622,15 +610,12 @@ TEST_F_TIMEOUT(wakeup, race, RACE_TIMEOUT)
 		ASSERT_TRUE(wk_all_inactive(w))
 			TH_LOG("W2: round %lu: nothing pending, a wakeup source active",
 			       it);
-		ASSERT_TRUE(ws_pending_zero(w->epfd))
-			TH_LOG("W2: round %lu: nothing pending, wakeup_pending %ld",
-			       it, fdinfo_ws_pending(w->epfd));
 	}
 	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
 	pthread_join(tid, NULL);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
-	TH_LOG("%lu rounds, %ld with an event still pending", it - 1,
-	       pending_checked);
+	TH_LOG("%lu rounds, %ld with an event still pending, %ld with a late writer",
+	       it - 1, pending_checked, late);
 }
 
 /*
@@ -800,9 +785,6 @@ TEST_F_TIMEOUT(wakeup, many, RACE_TIMEOUT)
 		ASSERT_TRUE(many_all_inactive(w))
 			TH_LOG("W2: round %lu: nothing pending, a wakeup source active",
 			       it);
-		ASSERT_TRUE(ws_pending_zero(w[0].epfd))
-			TH_LOG("W2: round %lu: nothing pending, wakeup_pending %ld",
-			       it, fdinfo_ws_pending(w[0].epfd));
 	}
 	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
 	for (p = 0; p < WK_PRODUCERS; p++)
@@ -863,12 +845,9 @@ TEST(unprivileged_dropped)
 	ASSERT_EQ(0, race_epoll_add(w.epfd, w.rfd, EPOLLIN | EPOLLWAKEUP, 1));
 	EXPECT_EQ(0, fdinfo_events(w.epfd, w.rfd) & EPOLLWAKEUP);
 	EXPECT_EQ(EPOLLIN, fdinfo_events(w.epfd, w.rfd) & EPOLLIN);
-	/* Nothing counted: the instance shows no (or a zero) count. */
-	EXPECT_TRUE(ws_pending_zero(w.epfd));
 	if (!access(WS_DIR, R_OK))
 		EXPECT_EQ(0, ws_find(wk_basename(&w), found, 2));
 	ASSERT_EQ(0, wk_write(&w));
-	EXPECT_TRUE(ws_pending_zero(w.epfd));
 	ASSERT_EQ(1, epoll_wait(w.epfd, &ev, 1, RACE_WAIT_MS));
 	EXPECT_EQ(EPOLLIN, ev.events);
 	EXPECT_EQ(-1, fdinfo_ws_pending(w.epfd))
