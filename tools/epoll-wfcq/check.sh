@@ -14,7 +14,9 @@ EPW_DEPS_EXTRA="sparse:sparse spatch:coccinelle ocamlopt:ocaml-nox /usr/lib/pyth
 dir=$BUILD/check
 mkdir -p "$dir"
 series=$(series)
-src=$BUILD/src-patched
+# Trees of its own: make run and make test use build/src-*, and a check
+# running beside them must not re-apply a tree that they are building.
+src=$dir/src-patched
 n=0 failed=0
 gate() {
 	n=$((n + 1)); name=$1; shift
@@ -66,39 +68,50 @@ findings() {
 		tail -n 20 "$dir/$_o.make.log" >&2
 		return 1
 	}
+	# Kbuild drops C= with a warning when the checker fails its test.
+	if grep -q 'specified, but .* is not available or not up to date' "$dir/$_o.make.log"; then
+		grep 'not up to date' "$dir/$_o.make.log" >&2
+		return 1
+	fi
 	normalize "$_s" <"$dir/$_o.make.log"
 }
-# coccicheck, report mode, on each touched file (M= takes a file).
+# coccicheck, report mode, on copies of the touched files in a directory
+# of their own: M= takes a directory, not a file, since 7.x.
 cocci() {
 	_o=$1 _s=$2
-	: >"$dir/$_o.cocci.log"
+	rm -rf "$dir/cocci-$_o"
 	for f in $files; do
 		[ -f "$_s/$f" ] || continue
-		make -C "$_s" coccicheck MODE=report M="$f" >>"$dir/$_o.cocci.log" 2>&1 || {
-			echo "coccicheck of $f failed in $_s; see $dir/$_o.cocci.log:" >&2
-			tail -n 20 "$dir/$_o.cocci.log" >&2
-			return 1
-		}
+		mkdir -p "$dir/cocci-$_o/$(dirname "$f")"
+		cp "$_s/$f" "$dir/cocci-$_o/$f"
 	done
-	normalize "$_s" <"$dir/$_o.cocci.log"
+	make -C "$_s" coccicheck MODE=report M="$dir/cocci-$_o" \
+		>"$dir/$_o.cocci.log" 2>&1 || {
+		echo "coccicheck failed in $_s; see $dir/$_o.cocci.log:" >&2
+		tail -n 20 "$dir/$_o.cocci.log" >&2
+		return 1
+	}
+	grep -q '^/usr/bin/spatch ' "$dir/$_o.cocci.log" ||
+		{ echo "coccicheck ran no semantic patch; see $dir/$_o.cocci.log" >&2; return 1; }
+	normalize "$dir/cocci-$_o" <"$dir/$_o.cocci.log"
 }
 normalize() {
-	sed -E "s|^$1/||; s|^\./||" | grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' |
+	sed -E "s#^$1/##; s#^\./##; s#^([^ :]*/)?($(echo $files | tr ' ' '|'))#\2#" | grep -E '^[^ ]*\.[ch]:[0-9]+:[-0-9]*:? ' |
 		sed -E 's/:[0-9]+:[-0-9]*:? / /; s/ line [0-9]+/ line N/g' | sort -u
 }
 compare() { # compare WHAT FINDER [MAKE-ARGS...]: the series adds no finding
 	what=$1 finder=$2; shift 2
-	"$finder" base "$BUILD/src-base" "$@" >"$dir/$what.base" || return 1
+	"$finder" base "$dir/src-base" "$@" >"$dir/$what.base" || return 1
 	"$finder" patched "$src" "$@" >"$dir/$what.patched" || return 1
 	new=$(comm -13 "$dir/$what.base" "$dir/$what.patched")
 	echo "$what: $(wc -l <"$dir/$what.base") findings on the base, $(wc -l <"$dir/$what.patched") with the series"
 	[ -z "$new" ] || { echo "new with the series:"; printf '%s\n' "$new"; return 1; }
 }
 prepare() {
-	"$HARNESS/tree.sh" "$BUILD/src-base" >/dev/null &&
+	"$HARNESS/tree.sh" "$dir/src-base" >/dev/null &&
 	# shellcheck disable=SC2086
 	"$HARNESS/tree.sh" "$src" $series >/dev/null &&
-	"$HARNESS/kconfig.sh" "$BUILD/src-base" "$dir/base" $(fragments "$BUILD/src-base") &&
+	"$HARNESS/kconfig.sh" "$dir/src-base" "$dir/base" $(fragments "$dir/src-base") &&
 	"$HARNESS/kconfig.sh" "$src" "$dir/patched" $(fragments "$src")
 }
 bisect() {
@@ -121,7 +134,7 @@ files=$(git -C "$src" diff --name-only base HEAD -- '*.c' ':!tools/')
 say "touched C files: $files"
 gate checkpatch checkpatch
 gate W=1 compare w1 findings
-gate sparse compare sparse findings C=2
+gate sparse compare sparse findings C=2 CHECK="$HARNESS/sparse.sh"
 gate coccicheck compare cocci cocci
 gate bisect bisect
 echo "$((n - failed)) passed, $failed failed"

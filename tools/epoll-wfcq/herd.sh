@@ -10,6 +10,9 @@
 #
 #   herd.sh FILE.litmus...     herd7 -conf linux-kernel.cfg FILE...
 #   herd.sh --fetch            only fetch and unpack, print herd7's version
+#   herd.sh --sparse ARGS...   forky's sparse, which 7.3's checker-valid.sh
+#                              accepts (Debian 12's 0.6.4 lacks
+#                              __typeof_unqual__); see sparse.sh
 #
 # Environment: EPW_LKMM overrides the model directory.
 set -eu
@@ -17,13 +20,13 @@ STAGE=${STAGE:-herd}
 . "$(dirname "$0")/lib.sh"
 
 SUITE=forky
-PKGS="herdtools7 libc6 libgmp10"
+PKGS="herdtools7 libc6 libgmp10 sparse"
 DL=$CACHE/dl-$SUITE
 ROOT=$CACHE/herd/root
 LKMM=${EPW_LKMM:-$BASE_REPO/tools/memory-model}
 
 unpack() {
-	[ -f "$ROOT/.epw-herd-ok" ] && return 0
+	[ -f "$ROOT/.epw-forky-ok" ] && return 0
 	mkdir -p "$DL"
 	for p in $PKGS; do
 		set -- "$DL/${p}"_*.deb
@@ -47,7 +50,7 @@ unpack() {
 	done
 	rm -rf "$ROOT"
 	mv "$ROOT.tmp" "$ROOT"
-	: >"$ROOT/.epw-herd-ok"
+	: >"$ROOT/.epw-forky-ok"
 }
 
 unpack
@@ -69,6 +72,10 @@ HERD=$ROOT/usr/bin/herd7
 LIBDIR=$ROOT/usr/share/herdtools7/herd
 [ -d "$LIBDIR" ] || die "no $LIBDIR"
 
+if [ "${1:-}" = --sparse ]; then
+	shift
+	exec "$LD" --library-path "$LIB" "$ROOT/usr/bin/sparse" "$@"
+fi
 if [ "${1:-}" = --fetch ]; then
 	exec "$LD" --library-path "$LIB" "$HERD" -version
 fi

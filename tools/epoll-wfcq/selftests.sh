@@ -8,7 +8,9 @@ STAGE=selftests
 
 src=$1 out=$2 scale=${3:-1}
 dir=$src/tools/testing/selftests/filesystems/epoll
-bin=$out/selftests-x$scale
+# The watchdog is no dependency of the tests' Makefile: name the build
+# directory after it, so that a changed watchdog.h rebuilds the tests.
+bin=$out/selftests-x$scale-$(git hash-object "$HARNESS/watchdog.h" | cut -c1-12)
 cc="ccache gcc"
 [ "$scale" = 1 ] || cc="$cc -include $HARNESS/watchdog.h -DEPW_WATCHDOG_SCALE=$scale"
 mkdir -p "$bin"
