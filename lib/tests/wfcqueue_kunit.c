@@ -345,6 +345,86 @@ static void wfcq_test_enqueue_in_progress(struct kunit *test)
 }
 
 /*
+ * The dequeue of the last node races with an enqueue behind it: the
+ * enqueuer has exchanged the tail but not linked yet. The dequeue must
+ * then leave the tail alone and wait for the link, or the new node is
+ * lost. The dequeuer and the linker are kthreads on two CPUs; the linker
+ * links only once the dequeuer has cleared the dummy's link, that is,
+ * once it is past its read of the tail's ->next.
+ */
+struct wfcq_last_race {
+	struct wfcq_test_queue q;
+	struct wfcq_test_item items[2];
+	struct wfcq_node *old_tail;
+	struct wfcq_node *dequeued;
+	bool timeout;
+};
+
+static int wfcq_last_race_dequeue(void *data)
+{
+	struct wfcq_last_race *r = data;
+
+	r->dequeued = __wfcq_dequeue(&r->q.head, &r->q.tail);
+	return 0;
+}
+
+static int wfcq_last_race_link(void *data)
+{
+	struct wfcq_last_race *r = data;
+	unsigned long deadline = jiffies + 10 * HZ;
+
+	while (READ_ONCE(r->q.head.node.next)) {
+		if (time_after(jiffies, deadline)) {
+			r->timeout = true;
+			break;
+		}
+		cond_resched();
+	}
+	WRITE_ONCE(r->old_tail->next, &r->items[1].node);
+	return 0;
+}
+
+static void wfcq_test_dequeue_last_racing_enqueue(struct kunit *test)
+{
+	struct task_struct *task[2] = { };
+	int (*fn[2])(void *) = { wfcq_last_race_dequeue, wfcq_last_race_link };
+	struct wfcq_last_race *r;
+	unsigned int cpu, nr = 0, i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two online CPUs");
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	queue_init(&r->q);
+	items_init(r->items, 2);
+	queue_add(&r->q, &r->items[0]);
+	r->old_tail = half_enqueue(&r->q, &r->items[1]);
+	KUNIT_ASSERT_PTR_EQ(test, r->old_tail, &r->items[0].node);
+
+	for_each_online_cpu(cpu) {
+		if (nr == 2)
+			break;
+		task[nr] = kthread_create_on_cpu(fn[nr], r, cpu,
+						 "wfcq_last_race/%u");
+		if (IS_ERR(task[nr]))
+			break;
+		get_task_struct(task[nr]);
+		nr++;
+	}
+	for (i = 0; i < nr; i++)
+		wake_up_process(task[i]);
+	/* Waits for both to finish. */
+	for (i = 0; i < nr; i++)
+		kthread_stop_put(task[i]);
+	KUNIT_ASSERT_EQ(test, nr, 2);
+	KUNIT_EXPECT_FALSE(test, r->timeout);
+
+	KUNIT_EXPECT_PTR_EQ(test, r->dequeued, &r->items[0].node);
+	KUNIT_EXPECT_PTR_EQ(test, r->q.tail.p, &r->items[1].node);
+	expect_drain(test, &r->q, r->items, 1, 2);
+}
+
+/*
  * Stress: one producer kthread per online CPU, one consumer that mixes
  * every consumer operation.
  */
@@ -566,6 +646,7 @@ static struct kunit_case wfcq_test_cases[] = {
 	KUNIT_CASE(wfcq_test_splice),
 	KUNIT_CASE(wfcq_test_iterate),
 	KUNIT_CASE(wfcq_test_enqueue_in_progress),
+	KUNIT_CASE(wfcq_test_dequeue_last_racing_enqueue),
 	KUNIT_CASE(wfcq_test_stress),
 	{}
 };

@@ -82,6 +82,13 @@ void kunit_shim_fail(struct kunit *test, bool fatal, const char *file,
 	KUNIT_SHIM_CHECK(t, true, (long long)(a) == (long long)(b),	\
 			 #a " == " #b)
 
+/* Ends the case like a fatal assertion, but as passed (KUnit: skipped). */
+#define kunit_skip(test, fmt, ...)					\
+	do {								\
+		printf("    # %s: SKIP " fmt "\n", (test)->name,	\
+		       ##__VA_ARGS__);					\
+		longjmp((test)->abort, 1);				\
+	} while (0)
 #define kunit_err(test, fmt, ...)	\
 	fprintf(stderr, "    # %s: " fmt, (test)->name, ##__VA_ARGS__)
 #define kunit_info(test, fmt, ...)	\
