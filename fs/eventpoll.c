@@ -109,7 +109,7 @@
  *   rdq_head         - ep->mtx (rdq's single consumer); also written
  *                      by the one enqueuer that links into an empty rdq
  *   rdq_tail         - xchg() by every enqueuer; consumers under ep->mtx
- *   txl_head/txl_tail - ep->mtx; read locklessly by
+ *   txl              - ep->mtx; read locklessly by
  *                      ep_events_available()
  *   harvest_seq      - ep->mtx for writes; read locklessly by
  *                      ep_events_available()
@@ -133,8 +133,9 @@
  *                      path; otherwise untouched by epoll code.
  *   state            - IDLE -> QUEUED: ep_claim(), any context;
  *                      QUEUED -> IDLE: ep->mtx. See "Ready list".
- *   rdllink          - owned by whoever moved state to QUEUED until the
- *                      node is linked, then by rdq or txl
+ *   rdllink/txlink   - owned by whoever moved state to QUEUED until the
+ *                      node is linked, then by rdq (rdllink) or by txl
+ *                      (txlink, ep->mtx)
  *   ffd, ep          - immutable after ep_insert()
  *   pwqlist          - ep->mtx for writes; POLLFREE clears pwq->whead
  *                      via smp_store_release(), see below
@@ -154,14 +155,20 @@
  * Ready list
  * ----------
  *
- * Two FIFO queues of struct wfcq_node (epi->rdllink, see
- * include/linux/wfcqueue.h):
+ * Two FIFO queues:
  *
- *   rdq   - the ready queue; wfcq_enqueue() from any context, consumed
- *           under ep->mtx.
- *   txl   - the consumer's transfer queue, ep->mtx only. A consumer
- *           splices rdq onto txl's tail and works from txl's head; what
- *           it does not deliver stays there, ahead of rdq.
+ *   rdq   - the ready queue, a wfcqueue of epi->rdllink (see
+ *           include/linux/wfcqueue.h); wfcq_enqueue() from any context,
+ *           consumed under ep->mtx.
+ *   txl   - the consumer's transfer list, a list_head of epi->txlink,
+ *           ep->mtx only. A consumer moves rdq onto txl's tail and works
+ *           from txl's head; what it does not deliver stays there, ahead
+ *           of rdq. Being doubly linked, txl lets ep_ready_unlink()
+ *           remove any item in O(1).
+ *
+ * rdllink and txlink share their memory: an item is on at most one of
+ * the two, and a node moves from rdq to txl only once no enqueuer can
+ * still store into it.
  *
  * Each epitem has a state, epi->state:
  *
@@ -335,11 +342,14 @@ struct epitem {
 	};
 
 	/*
-	 * Link on the owning eventpoll's ready queues (ep->rdq or ep->txl).
-	 * Who may touch it follows from @state, see "Ready list" in the
-	 * top-of-file banner.
+	 * Link on the owning eventpoll's ready queue (ep->rdq) or on its
+	 * transfer list (ep->txl). Who may touch it follows from @state,
+	 * see "Ready list" in the top-of-file banner.
 	 */
-	struct wfcq_node rdllink;
+	union {
+		struct wfcq_node rdllink;
+		struct list_head txlink;
+	};
 
 	/* The file descriptor information this item refers to */
 	struct epoll_key ffd;
@@ -406,11 +416,10 @@ struct eventpoll {
 	struct rb_root_cached rbr;
 
 	/*
-	 * Consumer-private transfer queue (txl), under ep->mtx: items spliced
+	 * Consumer-private transfer list (txl), under ep->mtx: items moved
 	 * off rdq that are not delivered yet. Always ahead of rdq.
 	 */
-	struct wfcq_head txl_head;
-	struct wfcq_tail txl_tail;
+	struct list_head txl;
 
 	/*
 	 * Odd while a consumer, under ep->mtx, has ready items in transit
@@ -750,7 +759,7 @@ static inline bool ep_events_available(struct eventpoll *ep)
 	 */
 	smp_rmb();
 	avail = (seq & 1) || !wfcq_empty(&ep->rdq_head, &ep->rdq_tail) ||
-		!wfcq_empty(&ep->txl_head, &ep->txl_tail);
+		!list_empty(&ep->txl);
 	/*
 	 * (S1) Pairs with the smp_wmb() in ep_harvest_begin(): if the loads
 	 * above saw a splice or a dequeue of a harvest that began after
@@ -1201,11 +1210,10 @@ static void ep_harvest_begin(struct eventpoll *ep)
 
 	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
 	/*
-	 * (S1) The odd value is visible before the splice or dequeue that
-	 * follows; pairs with the second smp_rmb() in ep_events_available().
-	 * The wfcqueue steps that empty a queue are fully ordered atomics
-	 * themselves, which would do; (S1) keeps this seqcount pattern from
-	 * depending on how wfcqueue is written.
+	 * (S1) The odd value is visible before the splice or the removal
+	 * from txl that follows; pairs with the second smp_rmb() in
+	 * ep_events_available(). The splice's xchg() would order itself,
+	 * but txl is a plain list: nothing else orders its list_del().
 	 */
 	smp_wmb(); /* (S1) */
 }
@@ -1217,20 +1225,37 @@ static void ep_harvest_end(struct eventpoll *ep)
 	/*
 	 * (S2) Re-queued and undelivered items are visible on rdq/txl
 	 * before the even value; pairs with the first smp_rmb() in
-	 * ep_events_available(). As for (S1), the enqueue's xchg() would do
-	 * today; this keeps the pattern independent of wfcqueue.
+	 * ep_events_available(). A re-queue's xchg() orders itself, but an
+	 * item put back on txl is a plain list_add().
 	 */
 	smp_wmb(); /* (S2) */
 	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
 }
 
-/* Move everything queued on rdq so far to the tail of txl, in order. */
+/*
+ * Move everything queued on rdq so far to the tail of txl, in order.
+ *
+ * The splice detaches rdq's nodes in one step. An enqueuer may still be
+ * storing its link into the last of them; __wfcq_next() waits for that
+ * store before it returns the node, and after the splice no enqueuer
+ * can get one of these nodes as its old tail. So the node's memory is
+ * ours once __wfcq_next() has read past it, and txlink may overwrite it.
+ * Each item is moved once per queueing: O(1) per item.
+ */
 static void ep_ready_splice(struct eventpoll *ep)
 {
+	struct wfcq_node *node, *next;
+	struct wfcq_head head;
+	struct wfcq_tail tail;
+
 	lockdep_assert_held(&ep->mtx);
 
-	__wfcq_splice(&ep->txl_head, &ep->txl_tail,
-		      &ep->rdq_head, &ep->rdq_tail);
+	wfcq_init(&head, &tail);
+	__wfcq_splice(&head, &tail, &ep->rdq_head, &ep->rdq_tail);
+	for (node = __wfcq_first(&head, &tail); node; node = next) {
+		next = __wfcq_next(&head, &tail, node);
+		list_add_tail(&ep_item_from_node(node)->txlink, &ep->txl);
+	}
 }
 
 /*
@@ -1246,16 +1271,15 @@ static void ep_ready_splice(struct eventpoll *ep)
  */
 static struct epitem *ep_ready_take(struct eventpoll *ep)
 {
-	struct wfcq_node *node;
 	struct epitem *epi;
 
 	lockdep_assert_held(&ep->mtx);
 
-	node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail);
-	if (!node)
+	epi = list_first_entry_or_null(&ep->txl, struct epitem, txlink);
+	if (!epi)
 		return NULL;
-	wfcq_node_init(node);
-	epi = ep_item_from_node(node);
+	list_del(&epi->txlink);
+	wfcq_node_init(&epi->rdllink);
 
 	ep_pm_hand_over(ep, epi);
 
@@ -1287,8 +1311,9 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
  * from a concurrent epoll_wait() with a zero timeout, or from the next
  * one.
  *
- * The node is linked once it has a successor or is the tail of rdq or
- * of txl; nothing can unlink it while we hold ep->mtx, so the loop ends.
+ * The node is linked once it has a successor or is the tail of rdq; on
+ * txl, its txlink.next, which is rdllink.next, is never NULL. Nothing
+ * can unlink it while we hold ep->mtx, so the loop ends.
  * It waits only for the callback's few instructions between the claim
  * and the xchg() of wfcq_enqueue() (for an EPOLLWAKEUP item, also the
  * activation of its wakeup source): the callback runs under the wait
@@ -1311,27 +1336,18 @@ static void ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
 		return;
 
 	while (!READ_ONCE(node->next) &&
-	       READ_ONCE(ep->rdq_tail.p) != node &&
-	       READ_ONCE(ep->txl_tail.p) != node)
+	       READ_ONCE(ep->rdq_tail.p) != node)
 		cpu_relax();
 	smp_mb(); /* (S3): pass the callback's link on, see above */
 }
 
 /*
  * Put @epi, which the caller has just claimed, back at the head of txl,
- * ahead of everything still queued. wfcqueue only appends, so build a
- * one-node queue and append txl to it, then move the result back: three
- * O(1) steps on queues that no producer touches.
+ * ahead of everything still queued.
  */
 static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
 {
-	struct wfcq_head head;
-	struct wfcq_tail tail;
-
-	wfcq_init(&head, &tail);
-	wfcq_enqueue(&head, &tail, &epi->rdllink);
-	__wfcq_splice(&head, &tail, &ep->txl_head, &ep->txl_tail);
-	__wfcq_splice(&ep->txl_head, &ep->txl_tail, &head, &tail);
+	list_add(&epi->txlink, &ep->txl);
 }
 
 /*
@@ -1434,15 +1450,12 @@ static void ep_ready_done(struct eventpoll *ep)
  * is fully linked on rdq or txl.
  *
  * wfcqueue cannot unlink from the middle of a queue that producers
- * append to, so first splice rdq onto txl, which no producer touches,
- * then find the predecessor and unlink there. That is O(position of
- * @epi in the ready queues); ready queues are short in practice, and
- * closing the epoll file itself drains them in one pass instead (see
- * ep_ready_drain()).
+ * append to, so first move rdq onto txl, which no producer touches,
+ * then unlink @epi from txl. Each item is moved once per queueing, so
+ * removing many ready items costs O(1) each, in any order.
  */
 static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 {
-	struct wfcq_node *node, *prev = NULL, *next;
 	unsigned int ws;
 
 	lockdep_assert_held(&ep->mtx);
@@ -1452,34 +1465,8 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 
 	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
-
-	__wfcq_for_each(&ep->txl_head, &ep->txl_tail, node) {
-		if (node == &epi->rdllink)
-			break;
-		prev = node;
-	}
-	if (WARN_ON_ONCE(!node)) {
-		ep_harvest_end(ep);
-		return;
-	}
-
-	if (!prev) {
-		__wfcq_dequeue(&ep->txl_head, &ep->txl_tail);
-	} else {
-		/*
-		 * No enqueuer can be about to store into prev->next (it
-		 * points to @node) or, when @node is txl's tail, into
-		 * node->next: the splice took rdq_tail away, so no xchg()
-		 * hands out @node as an old tail any more. __wfcq_next()
-		 * waits for a link into @node that an enqueuer made visible
-		 * on rdq_tail before the splice and is still storing.
-		 */
-		next = __wfcq_next(&ep->txl_head, &ep->txl_tail, node);
-		WRITE_ONCE(prev->next, next);
-		if (!next)
-			WRITE_ONCE(ep->txl_tail.p, prev);
-	}
-	wfcq_node_init(node);
+	list_del(&epi->txlink);
+	wfcq_node_init(&epi->rdllink);
 	ws = ep_pm_uncount(epi);
 	/* Release: pairs with (C1), as in ep_ready_take() */
 	smp_store_release(&epi->state, EP_STATE_IDLE);
@@ -1496,16 +1483,15 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
  */
 static void ep_ready_drain(struct eventpoll *ep)
 {
-	struct wfcq_node *node;
+	struct epitem *epi, *tmp;
 	unsigned int ws = 0;
 
 	lockdep_assert_held(&ep->mtx);
 
 	ep_ready_splice(ep);
-	while ((node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail))) {
-		struct epitem *epi = ep_item_from_node(node);
-
-		wfcq_node_init(node);
+	list_for_each_entry_safe(epi, tmp, &ep->txl, txlink) {
+		list_del(&epi->txlink);
+		wfcq_node_init(&epi->rdllink);
 		ws += ep_pm_uncount(epi);
 		/*
 		 * Release, as in ep_ready_take(): pairs with (C1), orders the
@@ -1940,7 +1926,7 @@ static int ep_alloc(struct eventpoll **pep)
 	init_waitqueue_head(&ep->wq);
 	init_waitqueue_head(&ep->poll_wait);
 	wfcq_init(&ep->rdq_head, &ep->rdq_tail);
-	wfcq_init(&ep->txl_head, &ep->txl_tail);
+	INIT_LIST_HEAD(&ep->txl);
 	ep->rbr = RB_ROOT_CACHED;
 	ep->user = get_current_user();
 	refcount_set(&ep->refcount, 1);

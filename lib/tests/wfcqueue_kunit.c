@@ -358,6 +358,7 @@ struct wfcq_last_race {
 	struct wfcq_node *old_tail;
 	struct wfcq_node *dequeued;
 	bool timeout;
+	bool done[2];
 };
 
 static int wfcq_last_race_dequeue(void *data)
@@ -365,6 +366,7 @@ static int wfcq_last_race_dequeue(void *data)
 	struct wfcq_last_race *r = data;
 
 	r->dequeued = __wfcq_dequeue(&r->q.head, &r->q.tail);
+	WRITE_ONCE(r->done[0], true);
 	return 0;
 }
 
@@ -381,6 +383,7 @@ static int wfcq_last_race_link(void *data)
 		cond_resched();
 	}
 	WRITE_ONCE(r->old_tail->next, &r->items[1].node);
+	WRITE_ONCE(r->done[1], true);
 	return 0;
 }
 
@@ -411,9 +414,17 @@ static void wfcq_test_dequeue_last_racing_enqueue(struct kunit *test)
 		get_task_struct(task[nr]);
 		nr++;
 	}
-	for (i = 0; i < nr; i++)
+	/*
+	 * Start them only as a pair: the dequeuer alone would wait for the
+	 * link forever. kthread_stop() of a thread that has not started
+	 * yet skips its function, so wait until both are done; the
+	 * linker's deadline bounds the wait.
+	 */
+	for (i = 0; i < nr && nr == 2; i++)
 		wake_up_process(task[i]);
-	/* Waits for both to finish. */
+	for (i = 0; i < nr && nr == 2; i++)
+		while (!READ_ONCE(r->done[i]))
+			cond_resched();
 	for (i = 0; i < nr; i++)
 		kthread_stop_put(task[i]);
 	KUNIT_ASSERT_EQ(test, nr, 2);

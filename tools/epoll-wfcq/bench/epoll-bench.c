@@ -2,7 +2,7 @@
 /*
  * epoll-bench: the epoll-wfcq benchmarks, run inside the test guest.
  *
- *   epoll-bench [contended|oneshot|latency|ctl|lt]...
+ *   epoll-bench [contended|oneshot|latency|ctl|lt|remove]...
  *
  * With no argument it runs the benchmarks named in EPB_ONLY (comma
  * separated), or all of them. Parameters come from the environment (the
@@ -14,6 +14,7 @@
  *   EPB_CTL_FDS=1000   file descriptors per ADD/MOD/DEL round of "ctl"
  *   EPB_LT=1024        ready file descriptors of "lt"
  *   EPB_LT_M=1,64,1024 maxevents of each epoll_wait() of "lt"
+ *   EPB_RM=1000,10000,100000  ready items removed by each "remove" point
  *
  * Each result is one line, "BENCH name PARAM=v... metric=value...":
  * upper-case keys identify the point, lower-case keys are measurements.
@@ -558,6 +559,65 @@ static void bench_lt(void)
 	free(fd);
 }
 
+/*
+ * remove: N readable level-triggered eventfds, all queued and never
+ * harvested, then all removed, by EPOLL_CTL_DEL or by close(), in the
+ * order they were added (FIFO) or in reverse. A mass disconnect.
+ */
+static void bench_remove_one(int nfd, int by_close, int reverse)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	int *fd = calloc(nfd, sizeof(int));
+	double t0, ms;
+
+	if (ep < 0 || !fd)
+		die("setup");
+	for (int i = 0; i < nfd; i++) {
+		fd[i] = new_eventfd();
+		kick(fd[i]);
+		ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
+	}
+	t0 = now_ms();
+	for (int k = 0; k < nfd; k++) {
+		int i = reverse ? nfd - 1 - k : k;
+
+		if (by_close) {
+			if (close(fd[i]))
+				die("close");
+			fd[i] = -1;
+		} else {
+			ctl(ep, EPOLL_CTL_DEL, fd[i], 0);
+		}
+	}
+	ms = now_ms() - t0;
+	printf("BENCH remove N=%d BY=%s ORDER=%s ops_per_ms=%.1f\n",
+	       nfd, by_close ? "close" : "del", reverse ? "reverse" : "fifo",
+	       nfd / ms);
+	printf("# remove N=%d: %.1f ms\n", nfd, ms);
+	for (int i = 0; i < nfd; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	close(ep);
+	free(fd);
+}
+
+static void bench_remove(void)
+{
+	long nv[MAX_LIST];
+	int nn = env_list("EPB_RM", "1000,10000,100000", nv);
+	struct rlimit rl;
+
+	for (int k = 0; k < nn; k++) {
+		rl.rlim_cur = rl.rlim_max = nv[k] + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl) && nv[k] + 64 > 4096) {
+			printf("BENCH error what=rlimit-%ld\n", nv[k]);
+			continue;
+		}
+		for (int how = 0; how < 4; how++)
+			bench_remove_one(nv[k], how >> 1, how & 1);
+	}
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -567,6 +627,7 @@ static const struct {
 	{ "latency", bench_latency },
 	{ "ctl", bench_ctl },
 	{ "lt", bench_lt },
+	{ "remove", bench_remove },
 };
 
 static int run(const char *name)
@@ -604,7 +665,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	snprintf(only, sizeof(only), "%s",
-		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt");
+		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt,remove");
 	for (tok = strtok_r(only, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		rc |= run(tok);
 	return rc;

@@ -85,6 +85,7 @@ table() {
 		if ($1 ~ /^contended P=(8|16)$/ && $2 == "events_per_ms") goal = r >= 2 ? "yes (>= 2x)" : "no (>= 2x)"
 		if ($1 ~ /^latency/ && $2 == "rtt_median_us") goal = r <= 1.03 ? "yes (<= 1.03x)" : "no (<= 1.03x)"
 		if ($1 ~ /^ctl/) goal = r >= 0.97 ? "yes (>= 0.97x)" : "no (>= 0.97x)"
+		if ($1 ~ /^remove/) goal = r >= 0.67 ? "yes (>= 0.67x)" : "no (>= 0.67x)"
 		if (r == "") goal = ""
 		split($9, cnt, "/")
 		overlap = (cnt[1] < 2 || cnt[2] < 2) ? "-" : ($4 <= $8 && $7 <= $5) ? "yes" : "no"
@@ -190,6 +191,10 @@ cat <<EOF
   are part of it); operations per ms of each kind.
 - **lt**: N readable eventfds, level-triggered, never read; each
   \`epoll_wait(maxevents=M)\` returns M of them and re-queues them.
+- **remove**: N readable level-triggered eventfds, all queued and
+  never harvested, then all removed by EPOLL_CTL_DEL or by close(), in
+  the order they were added (fifo) or in reverse: a mass disconnect.
+  The goal is removal within 1.5x of the base's time at every N.
 
 Each measurement runs for a fixed time measured with CLOCK_MONOTONIC
 inside the guest. Raw lines of every run: bench-raw.txt; the table as

@@ -21,6 +21,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -2106,6 +2107,129 @@ TEST_F_TIMEOUT(race, wakeup_while_going_to_sleep, RACE_TIMEOUT)
 	race_lat_print("wakeup", &lat);
 	close(c.fd);
 	close(ep);
+}
+
+/*
+ * 14. Mass removal of ready items, as in a mass disconnect.  MR_N
+ * level-triggered eventfds, all readable.  A first epoll_wait() with
+ * maxevents MR_N / 2 delivers the first half, which is queued again
+ * behind the second half, still undelivered.  Then the odd items are
+ * removed, by EPOLL_CTL_DEL or by close(), in the order they were added
+ * or in reverse.  A full harvest must return each even item once, the
+ * second half first, then the first; after the rest is removed, nothing.
+ * The time each removal pass took is printed, not judged.
+ */
+#define MR_N	4096
+
+FIXTURE(mass_remove) {
+};
+
+FIXTURE_VARIANT(mass_remove) {
+	bool by_close;
+	bool reverse;
+};
+
+FIXTURE_VARIANT_ADD(mass_remove, del_fifo) {
+	.by_close = false, .reverse = false,
+};
+
+FIXTURE_VARIANT_ADD(mass_remove, del_reverse) {
+	.by_close = false, .reverse = true,
+};
+
+FIXTURE_VARIANT_ADD(mass_remove, close_fifo) {
+	.by_close = true, .reverse = false,
+};
+
+FIXTURE_VARIANT_ADD(mass_remove, close_reverse) {
+	.by_close = true, .reverse = true,
+};
+
+FIXTURE_SETUP(mass_remove)
+{
+}
+
+FIXTURE_TEARDOWN(mass_remove)
+{
+}
+
+/* Remove every @step-th item from @first, in the variant's order. */
+static int mr_remove(int epfd, int *fd, int n, int first, int step,
+		     bool by_close, bool reverse)
+{
+	int k, i, cnt = (n - first + step - 1) / step;
+
+	for (k = 0; k < cnt; k++) {
+		i = first + (reverse ? cnt - 1 - k : k) * step;
+		if (by_close) {
+			if (close(fd[i]))
+				return -1;
+			fd[i] = -1;
+		} else if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd[i], NULL)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+TEST_F_TIMEOUT(mass_remove, ready_items, RACE_TIMEOUT)
+{
+	struct rlimit rl = { MR_N + 64, MR_N + 64 };
+	int *fd, epfd, n = MR_N, got, i, k;
+	struct epoll_event *ev;
+	uint64_t t0, t1, t2;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl) && getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		n = rl.rlim_cur > 128 ? ((rl.rlim_cur - 64) & ~3UL) : 0;
+	if (n < 64)
+		SKIP(return, "RLIMIT_NOFILE too low");
+	fd = calloc(n, sizeof(*fd));
+	ev = calloc(n, sizeof(*ev));
+	ASSERT_NE(NULL, fd);
+	ASSERT_NE(NULL, ev);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	for (i = 0; i < n; i++) {
+		fd[i] = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ(0, race_epoll_add(epfd, fd[i], EPOLLIN, i));
+	}
+
+	ASSERT_EQ(n / 2, epoll_wait(epfd, ev, n / 2, 0));
+	for (i = 0; i < n / 2; i++)
+		ASSERT_EQ(i, ev[i].data.u64);
+
+	t0 = race_now_ns();
+	ASSERT_EQ(0, mr_remove(epfd, fd, n, 1, 2, variant->by_close,
+			       variant->reverse));
+	t1 = race_now_ns();
+
+	got = epoll_wait(epfd, ev, n, 0);
+	ASSERT_EQ(n / 2, got);
+	for (k = 0; k < got; k++) {
+		/* The undelivered second half first, then the first. */
+		i = k < n / 4 ? n / 2 + 2 * k : 2 * (k - n / 4);
+		if (ev[k].data.u64 != (uint64_t)i) {
+			TH_LOG("event %d: item %llu, expected %d", k,
+			       (unsigned long long)ev[k].data.u64, i);
+			break;
+		}
+	}
+	EXPECT_EQ(got, k);
+
+	t2 = race_now_ns();
+	ASSERT_EQ(0, mr_remove(epfd, fd, n, 0, 2, variant->by_close,
+			       variant->reverse));
+	TH_LOG("%d ready items: %d removed in %.1f ms, the other %d in %.1f ms",
+	       n, n / 2, (t1 - t0) / 1e6, n / 2, (race_now_ns() - t2) / 1e6);
+	EXPECT_EQ(0, epoll_wait(epfd, ev, n, 0));
+
+	for (i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	close(epfd);
+	free(ev);
+	free(fd);
 }
 
 TEST_HARNESS_MAIN
