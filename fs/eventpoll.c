@@ -477,6 +477,15 @@ struct eventpoll {
 	 */
 	struct wfcq_tail rdq_tail ____cacheline_aligned_in_smp;
 
+#ifdef CONFIG_PREEMPT_RT
+	/*
+	 * Held by a callback from before its claim of an IDLE item until it
+	 * has linked the item, so that a consumer whose claim lost can wait
+	 * for that link with priority inheritance; see ep_claim_wait().
+	 */
+	spinlock_t claim_lock;
+#endif
+
 	/*
 	 * EPOLLWAKEUP items pending: queued with epi->ws_counted set, or
 	 * taken by the current consumer (@ws_taken of them). ep->ws relaxes
@@ -704,6 +713,41 @@ static inline bool ep_claim(struct epitem *epi)
 
 	return try_cmpxchg_acquire(&epi->state, &idle, EP_STATE_QUEUED);
 }
+
+/*
+ * The window between a callback's claim and its link. Without
+ * PREEMPT_RT the callback runs it with preemption disabled, under the
+ * wait queue's spinlock, and a consumer that lost a claim spins for the
+ * link in ep_ready_wait_linked(). With PREEMPT_RT that lock does not
+ * disable preemption: the callback holds ep->claim_lock across the
+ * window, and ep_claim_wait() takes and drops it, so that a consumer
+ * never spins on a preempted producer but blocks on it with priority
+ * inheritance. Once it holds the lock, the winner's link is done (the
+ * claim the consumer lost came first) and visible by the lock's
+ * acquire. Callbacks take it only for an IDLE item: under load, items
+ * are QUEUED and callbacks skip both the lock and the claim.
+ */
+#ifdef CONFIG_PREEMPT_RT
+static inline void ep_claim_window_begin(struct eventpoll *ep)
+{
+	spin_lock(&ep->claim_lock);
+}
+
+static inline void ep_claim_window_end(struct eventpoll *ep)
+{
+	spin_unlock(&ep->claim_lock);
+}
+
+static inline void ep_claim_wait(struct eventpoll *ep)
+{
+	spin_lock(&ep->claim_lock);
+	spin_unlock(&ep->claim_lock);
+}
+#else
+static inline void ep_claim_window_begin(struct eventpoll *ep) { }
+static inline void ep_claim_window_end(struct eventpoll *ep) { }
+static inline void ep_claim_wait(struct eventpoll *ep) { }
+#endif
 
 static inline struct eppoll_entry *ep_pwq_from_wait(wait_queue_entry_t *p)
 {
@@ -1318,9 +1362,10 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
  * and the xchg() of wfcq_enqueue() (for an EPOLLWAKEUP item, also the
  * activation of its wakeup source): the callback runs under the wait
  * queue's spinlock with preemption disabled. On PREEMPT_RT that section
- * is preemptible, and a consumer must not wait for a preempted producer:
- * there the item becomes visible when the callback links it, and the
- * callback wakes the waiters then.
+ * is preemptible, and spinning could wait for a preempted producer
+ * forever; there the callback holds ep->claim_lock across it instead,
+ * and the consumer takes that lock, which boosts the producer, see
+ * ep_claim_wait().
  *
  * (S3) The link we saw is another CPU's store, not ours, and the
  * smp_wmb() of ep_harvest_end() (S2) does not order it before the even
@@ -1332,9 +1377,7 @@ static void ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
 
 	lockdep_assert_held(&ep->mtx);
 
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		return;
-
+	ep_claim_wait(ep);
 	while (!READ_ONCE(node->next) &&
 	       READ_ONCE(ep->rdq_tail.p) != node)
 		cpu_relax();
@@ -1927,6 +1970,9 @@ static int ep_alloc(struct eventpoll **pep)
 	init_waitqueue_head(&ep->poll_wait);
 	wfcq_init(&ep->rdq_head, &ep->rdq_tail);
 	INIT_LIST_HEAD(&ep->txl);
+#ifdef CONFIG_PREEMPT_RT
+	spin_lock_init(&ep->claim_lock);
+#endif
 	ep->rbr = RB_ROOT_CACHED;
 	ep->user = get_current_user();
 	refcount_set(&ep->refcount, 1);
@@ -2030,15 +2076,19 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	 * activating its wakeup source (ep_pm_stay_awake_rcu()), so that
 	 * the event is covered from the moment it can be seen on rdq.
 	 */
-	if (READ_ONCE(epi->state) == EP_STATE_IDLE && ep_claim(epi)) {
-		ep_pm_stay_awake_rcu(epi);
-		/*
-		 * (B5): the enqueue's xchg() is fully ordered; it orders the
-		 * item's visibility on rdq before the waitqueue_active()
-		 * loads below. Pairs with (B4) in ep_poll() and (B7) in
-		 * __ep_eventpoll_poll().
-		 */
-		ep_enqueue(ep, epi);
+	if (READ_ONCE(epi->state) == EP_STATE_IDLE) {
+		ep_claim_window_begin(ep);
+		if (ep_claim(epi)) {
+			ep_pm_stay_awake_rcu(epi);
+			/*
+			 * (B5): the enqueue's xchg() is fully ordered; it
+			 * orders the item's visibility on rdq before the
+			 * waitqueue_active() loads below. Pairs with (B4) in
+			 * ep_poll() and (B7) in __ep_eventpoll_poll().
+			 */
+			ep_enqueue(ep, epi);
+		}
+		ep_claim_window_end(ep);
 	}
 
 	/*
@@ -3508,6 +3558,12 @@ static int __init eventpoll_init(void)
 	BUILD_BUG_ON(sizeof(void *) <= 8 && sizeof(struct epitem) > 128);
 	/* Keep struct epitem at 120 bytes at most on 64-bit. */
 	BUILD_BUG_ON(sizeof(void *) == 8 && sizeof(struct epitem) > 120);
+	/*
+	 * epi->txlink.next is epi->rdllink.next: ep_ready_wait_linked()
+	 * takes a non-NULL link of an item on txl as "linked".
+	 */
+	BUILD_BUG_ON(offsetof(struct epitem, txlink.next) !=
+		     offsetof(struct epitem, rdllink.next));
 
 	/* Allocates slab cache used to allocate "struct epitem" items */
 	epi_cache = kmem_cache_create("eventpoll_epi", sizeof(struct epitem),

@@ -7,7 +7,11 @@
 #  3. a bounded fuzz on the debug kernel: trinity on the epoll calls as an
 #     unprivileged user for FUZZ_SECS seconds (default 600), then
 #     stress-ng's epoll stressor and fuzz/fuzz-epoll.c, FUZZ_SECS/4 each;
-#  4. stress-ng and fuzz-epoll again on the KCSAN kernel (same filter).
+#  4. stress-ng and fuzz-epoll again on the KCSAN kernel (same filter);
+#  5. PREEMPT_RT + lockdep (run.sh rt): every epoll selftest, the race
+#     tests and KUnit. Its watchdog stretch is EPW_RT_WATCHDOG_SCALE
+#     (default 120): under TCG upstream's epoll65 (64 threads, 100000
+#     epoll_wait() each) needs more than 900 s on that kernel.
 # Any kernel report fails the stage that saw it. Ends with a table and
 # "N passed, N failed"; exits non-zero on any failure.
 set -u
@@ -82,17 +86,23 @@ fuzz_stage() {
 }
 
 mkdir -p "$BUILD"
-banner "1/4 lockdep + KASAN kernel: epoll selftests, race tests, KUnit"
+banner "1/5 lockdep + KASAN kernel: epoll selftests, race tests, KUnit"
 run_variant debug "lockdep+KASAN: selftests, races, KUnit"
 
-banner "2/4 KCSAN kernel: epoll selftests and race tests"
+banner "2/5 KCSAN kernel: epoll selftests and race tests"
 run_variant kcsan "KCSAN: selftests, races, KUnit"
 
-banner "3/4 fuzz on the lockdep + KASAN kernel (FUZZ_SECS=$FUZZ_SECS)"
+banner "3/5 fuzz on the lockdep + KASAN kernel (FUZZ_SECS=$FUZZ_SECS)"
 fuzz_stage "lockdep+KASAN: trinity, stress-ng, fuzz-epoll" debug trinity stress-ng fuzz-epoll
 
-banner "4/4 fuzz on the KCSAN kernel (FUZZ_SECS/4 each)"
+banner "4/5 fuzz on the KCSAN kernel (FUZZ_SECS/4 each)"
 fuzz_stage "KCSAN: stress-ng, fuzz-epoll" kcsan stress-ng fuzz-epoll
+
+banner "5/5 PREEMPT_RT + lockdep kernel: epoll selftests, race tests, KUnit"
+# The last stage: what it exports matters to nothing after it.
+EPW_WATCHDOG_SCALE=${EPW_RT_WATCHDOG_SCALE:-120} TIMEOUT=${TIMEOUT:-7200}
+export EPW_WATCHDOG_SCALE TIMEOUT
+run_variant rt "PREEMPT_RT+lockdep: selftests, races, KUnit"
 
 banner "summary"
 for v in debug kcsan; do

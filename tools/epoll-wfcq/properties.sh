@@ -2,7 +2,7 @@
 # properties.sh: what the series promises about fs/eventpoll.c that a grep
 # can show. Prints "ok"/"not ok" per property; exits non-zero on a failure.
 set -u
-f=$(dirname "$0")/../../fs/eventpoll.c
+f=${EPW_EVENTPOLL_C:-$(dirname "$0")/../../fs/eventpoll.c}
 n=0 bad=0
 prop() {
 	n=$((n + 1))
@@ -12,6 +12,13 @@ callback=$(awk '/^static int ep_poll_callback\(/,/^}/' "$f")
 prop "ep_poll_callback() exists" '[ -n "$callback" ]'
 prop "ep_poll_callback() takes no lock" \
 	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock"'
+# Its claim window takes ep->claim_lock on PREEMPT_RT only: the #else
+# branch of CONFIG_PREEMPT_RT must define both helpers empty.
+non_rt=$(awk '/^#ifdef CONFIG_PREEMPT_RT$/ { rt = 1 } /^#endif$/ { rt = e = 0 }
+	e { print } /^#else$/ && rt { e = 1 }' "$f")
+prop "ep_claim_window_begin()/_end() are empty without PREEMPT_RT" \
+	'(for h in begin end; do printf "%s\n" "$non_rt" |
+	 grep -qx "static inline void ep_claim_window_$h(struct eventpoll \*ep) { }" || exit 1; done)'
 prop "ep_poll_callback() claims the item with one cmpxchg" \
 	'printf "%s\n" "$callback" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg_acquire(&epi->state" "$f"'
 prop "no ep->lock, ovflist or seqcount left (outside comments)" \

@@ -2,7 +2,8 @@
 # run.sh VARIANT: the whole run for one kernel: dependencies, base tree,
 # series, config, build, selftests, boot, summary.
 # VARIANT: patched (the series), base (no series), debug (the series on a
-# lockdep + KASAN kernel), kcsan (the series on a KCSAN kernel).
+# lockdep + KASAN kernel), kcsan (the series on a KCSAN kernel), rt (the
+# series on a PREEMPT_RT + lockdep kernel).
 set -eu
 STAGE=run
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +17,7 @@ base) src=$BUILD/src-base ;;
 patched) ;;
 debug) extra=$HARNESS/config/debug.config ;;
 kcsan) extra=$HARNESS/config/kcsan.config ;;
+rt) extra=$HARNESS/config/rt.config ;;
 *) die "unknown variant $variant" ;;
 esac
 out=$BUILD/$variant

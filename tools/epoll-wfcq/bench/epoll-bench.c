@@ -2,7 +2,7 @@
 /*
  * epoll-bench: the epoll-wfcq benchmarks, run inside the test guest.
  *
- *   epoll-bench [contended|oneshot|latency|ctl|lt|remove]...
+ *   epoll-bench [contended|oneshot|latency|ctl|lt|lt_cycle|remove]...
  *
  * With no argument it runs the benchmarks named in EPB_ONLY (comma
  * separated), or all of them. Parameters come from the environment (the
@@ -14,6 +14,7 @@
  *   EPB_CTL_FDS=1000   file descriptors per ADD/MOD/DEL round of "ctl"
  *   EPB_LT=1024        ready file descriptors of "lt"
  *   EPB_LT_M=1,64,1024 maxevents of each epoll_wait() of "lt"
+ *   EPB_LTC=256        file descriptors of "lt_cycle"
  *   EPB_RM=1000,10000,100000  ready items removed by each "remove" point
  *
  * Each result is one line, "BENCH name PARAM=v... metric=value...":
@@ -134,6 +135,31 @@ static uint64_t drain(int fd)
 	if (errno != EAGAIN)
 		die("read");
 	return 0;
+}
+
+/* @n readable eventfds, each added to @ep level-triggered for EPOLLIN. */
+static int *ready_fds(int ep, int n)
+{
+	int *fd = calloc(n, sizeof(int));
+
+	if (!fd)
+		die("calloc");
+	for (int i = 0; i < n; i++) {
+		fd[i] = new_eventfd();
+		kick(fd[i]);
+		ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
+	}
+	return fd;
+}
+
+/* Close what is left of @fd (entries already closed are -1), and @ep. */
+static void close_fds(int ep, int *fd, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	close(ep);
+	free(fd);
 }
 
 static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
@@ -523,15 +549,11 @@ static void bench_lt(void)
 	long mv[MAX_LIST];
 	int nm = env_list("EPB_LT_M", "1,64,1024", mv);
 	int nfd = env_long("EPB_LT", 1024), ep = epoll_create1(EPOLL_CLOEXEC);
-	int *fd = calloc(nfd, sizeof(int));
+	int *fd;
 
-	if (ep < 0 || !fd)
-		die("setup");
-	for (int i = 0; i < nfd; i++) {
-		fd[i] = new_eventfd();
-		kick(fd[i]);
-		ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
-	}
+	if (ep < 0)
+		die("epoll_create1");
+	fd = ready_fds(ep, nfd);
 	for (int k = 0; k < nm; k++) {
 		int m = mv[k];
 		struct epoll_event *ev = calloc(m, sizeof(*ev));
@@ -553,10 +575,44 @@ static void bench_lt(void)
 		printf("# lt M=%d: %lu calls\n", m, calls);
 		free(ev);
 	}
-	for (int i = 0; i < nfd; i++)
-		close(fd[i]);
-	close(ep);
-	free(fd);
+	close_fds(ep, fd, nfd);
+}
+
+/*
+ * lt_cycle: the cycle of a level-triggered server, N eventfds. Each
+ * round writes all N (N callbacks queue them), one epoll_wait() returns
+ * the N events, all N are read, and a second epoll_wait() re-polls the
+ * N re-queued items and finds none ready.
+ */
+static void bench_lt_cycle(void)
+{
+	int nfd = env_long("EPB_LTC", 256), ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event *ev = calloc(nfd, sizeof(*ev));
+	unsigned long rounds = 0;
+	double t0, end, ms;
+	int *fd;
+
+	if (ep < 0 || !ev)
+		die("setup");
+	fd = ready_fds(ep, nfd);
+	t0 = now_ms();
+	end = t0 + point_ms;
+	do {
+		if (rounds)
+			for (int i = 0; i < nfd; i++)
+				kick(fd[i]);
+		if (epoll_wait(ep, ev, nfd, 0) != nfd)
+			die("lt_cycle: not all ready");
+		for (int i = 0; i < nfd; i++)
+			drain(fd[i]);
+		if (epoll_wait(ep, ev, nfd, 0) != 0)
+			die("lt_cycle: ready after read");
+		rounds++;
+	} while (now_ms() < end);
+	ms = now_ms() - t0;
+	printf("BENCH lt_cycle N=%d items_per_ms=%.1f\n", nfd, rounds * nfd / ms);
+	free(ev);
+	close_fds(ep, fd, nfd);
 }
 
 /*
@@ -567,16 +623,12 @@ static void bench_lt(void)
 static void bench_remove_one(int nfd, int by_close, int reverse)
 {
 	int ep = epoll_create1(EPOLL_CLOEXEC);
-	int *fd = calloc(nfd, sizeof(int));
 	double t0, ms;
+	int *fd;
 
-	if (ep < 0 || !fd)
-		die("setup");
-	for (int i = 0; i < nfd; i++) {
-		fd[i] = new_eventfd();
-		kick(fd[i]);
-		ctl(ep, EPOLL_CTL_ADD, fd[i], EPOLLIN);
-	}
+	if (ep < 0)
+		die("epoll_create1");
+	fd = ready_fds(ep, nfd);
 	t0 = now_ms();
 	for (int k = 0; k < nfd; k++) {
 		int i = reverse ? nfd - 1 - k : k;
@@ -594,11 +646,7 @@ static void bench_remove_one(int nfd, int by_close, int reverse)
 	       nfd, by_close ? "close" : "del", reverse ? "reverse" : "fifo",
 	       nfd / ms);
 	printf("# remove N=%d: %.1f ms\n", nfd, ms);
-	for (int i = 0; i < nfd; i++)
-		if (fd[i] >= 0)
-			close(fd[i]);
-	close(ep);
-	free(fd);
+	close_fds(ep, fd, nfd);
 }
 
 static void bench_remove(void)
@@ -627,6 +675,7 @@ static const struct {
 	{ "latency", bench_latency },
 	{ "ctl", bench_ctl },
 	{ "lt", bench_lt },
+	{ "lt_cycle", bench_lt_cycle },
 	{ "remove", bench_remove },
 };
 
@@ -665,7 +714,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	snprintf(only, sizeof(only), "%s",
-		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt,remove");
+		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt,lt_cycle,remove");
 	for (tok = strtok_r(only, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		rc |= run(tok);
 	return rc;

@@ -18,6 +18,14 @@
  * waited for (the store-buffering reordering that the barrier forbids),
  * and Spin must find a counterexample.
  *
+ * The transfer list ep->txl is a plain doubly linked list under ep->mtx;
+ * the model keeps it as an array of item numbers, head first (txl[],
+ * txn), with insertion at either end and removal from anywhere, each
+ * list operation one step. Only list_empty() is read by other threads
+ * (ep_events_available()). An item's rdllink (wfcq node) and txlink
+ * (list_head) share their memory: while an item is on txl, its
+ * lnk[] (rdllink.next) holds TXLNK (txlink.next, never NULL).
+ *
  * Processes
  *   Producer x NPROD  a watched file's write path (eventfd_write():
  *                     count += n; wake_up_locked_poll()) and the
@@ -42,12 +50,16 @@
  *   no item queued twice     assert in rdq_enqueue() and
  *                            ep_ready_push_front(): only the claim winner
  *                            links the node, once, with ->next == NULL
- *   queue not corrupted      deq_ghost(): every node taken off a queue is
- *                            an item that was enqueued and not yet
- *                            dequeued; Final: every enqueued node was
- *                            dequeued, both queues empty; IDLE only once
- *                            the node is off every queue; no write into
- *                            a freed (deleted) item
+ *   queue not corrupted      deq_ghost(): every node taken off txl is an
+ *                            item that was enqueued and not yet dequeued;
+ *                            rdq_enqueue(): the old tail's link is still
+ *                            NULL (so not an item on txl, whose
+ *                            txlink.next the link store would overwrite);
+ *                            ep_ready_unlink(): a QUEUED item is on txl
+ *                            after the splice; Final: every enqueued
+ *                            node was dequeued, rdq and txl empty; IDLE
+ *                            only once the node is off every queue; no
+ *                            write into a freed (deleted) item
  *   no lost event            Final: no registered, enabled item has
  *                            unread data; ltl noloss (weak fairness)
  *   no lost wakeup           Final: nobody sleeps with a queued item;
@@ -56,12 +68,21 @@
  *                            delivery; nothing delivered after
  *                            EPOLL_CTL_DEL
  *   the wait on a half-      ltl waitends (weak fairness), and no invalid
- *   linked node ends         end state (deadlock)
+ *   linked node ends         end state (deadlock): __wfcq_next() in the
+ *                            splice's walk, and ep_ready_wait_linked()
+ *                            after a lost claim
  *
  * Not modelled: EPOLLWAKEUP (ep_pm_*), EPOLLEXCLUSIVE, timeouts, busy
  * poll, nested epoll and ep->poll_wait with (B7), ep_insert() (its poll
  * and ep_ready_add() are those of ep_modify()), close() of the epoll fd
- * (ep_ready_drain()), POLLFREE, FIFO order.
+ * (ep_ready_drain()), POLLFREE, FIFO order, PREEMPT_RT's claim_lock.
+ * ep->harvest_seq ((S1), (S2), (S3)): ep_events_available() here looks
+ * at rdq and txl only, without "(seq & 1) ||" and the re-check of the
+ * sequence, so it reports "nothing" in more states than the kernel's
+ * (items in transit); it matters for timeouts, which are not modelled.
+ * ep_poll()'s look at the queues before it joins ep->wq: the Waiter
+ * always joins, then re-checks (the kernel skips joining when the first
+ * look finds events; joining anyway only adds behaviours).
  *
  * Variants (-D):
  *   RFC3     the reset to IDLE moved after the re-poll (Eric Wong's RFC v3,
@@ -88,7 +109,9 @@
  *   IDLE store -> next claimant's node/ws accesses              (B2) release / (C1) cmpxchg
  *   enqueue: tail xchg -> link store; consumer: link load ->
  *     node contents                 xchg() + address dependency (READ_ONCE of ->next)
- *   splice/dequeue: head link cleared -> tail xchg/cmpxchg      xchg()/cmpxchg() fully ordered
+ *   splice: head link cleared -> tail xchg                      xchg() fully ordered
+ *   splice walk: load of rdllink.next -> list_add_tail()'s store of
+ *     txlink.next (the same word)   program order, same location
  *   callback's claim and enqueue -> ep_unregister_pollwait()'s
  *     return                        the watched head's lock (POLLFREE: release/acquire of whead)
  * Each of (B1), (B2) (as RFC3: the IDLE store after the re-poll's load
@@ -129,11 +152,11 @@
 /* struct wfcq_node addresses */
 #define NIL	0		/* NULL */
 #define RDQ	1		/* &ep->rdq_head.node, dummy of rdq */
-#define TXL	2		/* &ep->txl_head.node, dummy of txl */
-#define TMP	3		/* &head.node, on-stack queue of ep_ready_push_front() */
-#define NODE(i)	(4 + (i))	/* &epi->rdllink of item i */
-#define ITEM(n)	((n) - 4)
-#define NNODES	(4 + NITEMS)
+#define NODE(i)	(2 + (i))	/* &epi->rdllink of item i */
+#define ITEM(n)	((n) - 2)
+#define NNODES	(2 + NITEMS)
+#define TXLNK	NNODES		/* rdllink.next of an item on txl: its txlink.next
+				 * (&ep->txl or the next item's txlink), never NULL */
 
 #define ONESHOT(i)	((i) == 1)
 #ifdef LT0
@@ -145,13 +168,14 @@
 #define IDLE	0		/* EP_STATE_IDLE */
 #define QUEUED	1		/* EP_STATE_QUEUED */
 
-/* The queues: ep->rdq_head/rdq_tail, ep->txl_head/txl_tail, and the
- * on-stack queue of ep_ready_push_front(); head.node.next is lnk[RDQ],
- * lnk[TXL], lnk[TMP]. */
-byte lnk[NNODES];		/* wfcq_node.next */
+/* rdq: ep->rdq_head/rdq_tail, head.node.next is lnk[RDQ]. The on-stack
+ * queue of ep_ready_splice() is private: its first node and tail are
+ * the consumer's locals (n, last). */
+byte lnk[NNODES];		/* wfcq_node.next (of an item on txl: txlink.next) */
 byte rdq_tail = RDQ;		/* ep->rdq_tail.p */
-byte txl_tail = TXL;		/* ep->txl_tail.p */
-byte tmp_tail = TMP;		/* tail.p in ep_ready_push_front() */
+/* txl: struct list_head ep->txl of epi->txlink, under ep->mtx */
+byte txl[NITEMS];		/* the items on txl, head first; 0 past txn */
+byte txn;			/* how many; list_empty(&ep->txl) is txn == 0 */
 
 bit state[NITEMS];		/* epi->state */
 bit mask[NITEMS];		/* epi->event.events & ~EP_PRIVATE_BITS != 0 */
@@ -168,7 +192,7 @@ bit inq[NITEMS];		/* node linked on a queue (enqueued, not dequeued) */
 bit armed[NITEMS];		/* ONESHOT item re-armed since its last delivery */
 bit deleted[NITEMS];		/* EPOLL_CTL_DEL done, item freed */
 bit asleep[NWAIT];		/* waiter w inside schedule() */
-bit cwait;			/* a consumer spins on a half-linked node */
+bit cwait;			/* a consumer spins on a half-linked node or a lost claim's link */
 byte nfault;			/* copy_to_user() faults injected so far */
 byte ndone;			/* producers and Ctl that have finished */
 
@@ -184,7 +208,7 @@ byte ndone;			/* producers and Ctl that have finished */
 #else
 #define ANYQ	(inq[0] || inq[1] || inq[2])
 #endif
-#define QEMPTY	(lnk[RDQ] == NIL && rdq_tail == RDQ && lnk[TXL] == NIL && txl_tail == TXL)
+#define QEMPTY	(lnk[RDQ] == NIL && rdq_tail == RDQ && txn == 0)
 #define PENDING(i)	(registered[i] && mask[i] && cond[i])
 
 /* Liveness, checked one at a time with weak fairness (pan -a -f -N). */
@@ -200,7 +224,8 @@ ltl noloss { [] (PENDING(0) -> <> !PENDING(0)) && [] (PENDING(1) -> <> !PENDING(
 ltl noloss { [] (PENDING(0) -> <> !PENDING(0)) && [] (PENDING(1) -> <> !PENDING(1)) &&
 	     [] (PENDING(2) -> <> !PENDING(2)) }
 #endif
-/* A consumer waiting for a half-linked node stops waiting. */
+/* A consumer waiting for a link (a half-linked node in the splice's walk,
+ * a callback's link after a lost claim) stops waiting. */
 ltl waitends { [] (cwait -> <> !cwait) }
 
 /* ------------------------------------------------------------------ */
@@ -251,10 +276,10 @@ inline wake_up_wq()
 /* ------------------------------------------------------------------ */
 /* include/linux/wfcqueue.h                                             */
 
-/* ghost: node n leaves the queues */
+/* ghost: node n leaves the queues (it is taken off txl) */
 inline deq_ghost(n)
 {
-	assert(n >= NODE(0) && inq[ITEM(n)]);	/* dequeued exactly once */
+	assert(n >= NODE(0) && n < TXLNK && inq[ITEM(n)]);	/* dequeued exactly once */
 	inq[ITEM(n)] = 0
 }
 
@@ -271,7 +296,7 @@ inline wfcq_empty(h, t, res)
 	fi
 }
 
-/* __wfcq_node_sync_next(node, blocking = true) */
+/* __wfcq_node_sync_next(node) */
 inline sync_next(node, res)
 {
 #ifndef NOSYNC
@@ -292,82 +317,65 @@ inline sync_next(node, res)
 #endif
 }
 
-/* ___wfcq_next(head, tail, node, blocking = true) */
-inline wfcq_next(h, t, node, res)
+/*
+ * __wfcq_next(head, tail, node) on the on-stack queue of
+ * ep_ready_splice(): its tail t is a private local, enqueuers may still
+ * be linking nodes of the chain.
+ */
+inline wfcq_next(t, node, res)
 {
-	res = lnk[node];			/* READ_ONCE(node->next) */
+	res = lnk[node];			/* next = READ_ONCE(node->next) */
 	if
 	:: res != NIL -> skip
 	:: else ->
 		if
-		:: t == node -> skip		/* READ_ONCE(tail->p) == node: NULL */
-		:: else -> sync_next(node, res)	/* __wfcq_node_sync_next(node) */
+		:: t == node -> skip		/* READ_ONCE(tail->p) == node: return NULL */
+		:: else -> sync_next(node, res)	/* return __wfcq_node_sync_next(node) */
 		fi
 	fi
 }
 
-/*
- * ___wfcq_dequeue(head, tail, blocking = true), consumer under ep->mtx.
- * The ghost update sits in the step that detaches the node.
- */
-inline wfcq_dequeue(h, t, node)
+/* ------------------------------------------------------------------ */
+/* include/linux/list.h on ep->txl (inside a step, x a scratch local)   */
+
+/* list_add_tail(&epi->txlink, &ep->txl) */
+inline txl_add_tail(i)
 {
-	wfcq_empty(h, t, e1);			/* wfcq_empty(head, tail) */
-	if
-	:: e1 -> node = NIL; e1 = 0
-	:: else ->
-		sync_next(h, node);		/* __wfcq_node_sync_next(&head->node) */
-		nx = lnk[node];		/* next = READ_ONCE(node->next) */
-		if
-		:: nx == NIL ->
-			lnk[h] = NIL;		/* wfcq_node_init(&head->node) */
-			atomic {		/* cmpxchg(&tail->p, node, &head->node), fully ordered */
-				if
-				:: t == node -> t = h; ok = 1; deq_ghost(node)
-				:: else -> ok = 0
-				fi
-			}
-			if
-			:: ok -> skip		/* return node */
-			:: else -> sync_next(node, nx)	/* __wfcq_node_sync_next(node) */
-			fi
-		:: else -> skip
-		fi;
-		if
-		:: ok -> ok = 0
-		:: else ->
-			atomic {		/* WRITE_ONCE(head->node.next, next) */
-				lnk[h] = nx;
-				deq_ghost(node)
-			}
-		fi;
-		nx = NIL
-	fi
+	txl[txn] = i;
+	txn++;
+	lnk[NODE(i)] = TXLNK			/* txlink.next overwrites rdllink.next */
 }
 
-/*
- * ___wfcq_splice(dst, src, blocking = true): move all of src to the tail
- * of dst. src's consumer holds ep->mtx; enqueuers may run on src.
- */
-inline wfcq_splice(dh, dt, sh, st)
+/* list_add(&epi->txlink, &ep->txl) */
+inline txl_add_head(i)
 {
-	wfcq_empty(sh, st, e1);			/* wfcq_empty(src_head, src_tail) */
-	if
-	:: e1 -> e1 = 0				/* WFCQ_RET_SRC_EMPTY */
-	:: else ->
-		sync_next(sh, first);		/* first = __wfcq_node_sync_next(&src_head->node) */
-		lnk[sh] = NIL;			/* wfcq_node_init(&src_head->node) */
-		/*
-		 * xchg() is fully ordered: the cleared head link above is
-		 * visible before an enqueuer can get the dummy as old tail.
-		 */
-		atomic { last = st; st = sh }	/* last = xchg(&src_tail->p, &src_head->node) */
-		atomic { old = dt; dt = last }	/* __wfcq_append(): old_tail = xchg(&dst_tail->p, last) */
-		atomic {			/* __wfcq_append(): WRITE_ONCE(old_tail->next, first) */
-			lnk[old] = first;
-			first = NIL; last = NIL; old = NIL
-		}
-	fi
+	x = txn;
+	do
+	:: x > 0 -> txl[x] = txl[x - 1]; x--
+	:: else -> break
+	od;
+	txl[0] = i;
+	txn++;
+	lnk[NODE(i)] = TXLNK
+}
+
+/* list_del(&epi->txlink): i must be on txl; leaves LIST_POISON1 (not NULL) */
+inline txl_del(i)
+{
+	x = 0;
+	do
+	:: x < txn && txl[x] != i -> x++
+	:: else -> break
+	od;
+	assert(x < txn && lnk[NODE(i)] == TXLNK);	/* i is on txl */
+	do
+	:: x + 1 < txn -> txl[x] = txl[x + 1]; x++
+	:: else -> break
+	od;
+	txn--;
+	txl[txn] = 0;
+	x = 0;
+	deq_ghost(NODE(i))
 }
 
 /* ------------------------------------------------------------------ */
@@ -408,20 +416,25 @@ inline rdq_enqueue(i)
 	}
 	atomic {				/* WRITE_ONCE(old_tail->next, first) */
 		assert(old < NODE(0) || !deleted[ITEM(old)]);	/* no write to a freed item */
+		/* nobody linked behind old, and old is not on txl (its
+		 * txlink.next is this word): the splice's walk waited */
+		assert(lnk[old] == NIL);
 		lnk[old] = NODE(i);
 		old = NIL
 	}
 }
 
-/* ep_events_available(): lockless look at both queues */
+/*
+ * ep_events_available(): lockless look at both queues. The kernel's
+ * "(seq & 1) ||" and its re-check of ep->harvest_seq are not modelled
+ * (see the head of the file): they only turn a "no" into a "yes".
+ */
 inline ep_events_available(res)
 {
 	wfcq_empty(RDQ, rdq_tail, e1);		/* !wfcq_empty(&ep->rdq_head, &ep->rdq_tail) */
 	if
 	:: !e1 -> res = 1
-	:: else ->
-		wfcq_empty(TXL, txl_tail, e1);	/* || !wfcq_empty(&ep->txl_head, &ep->txl_tail) */
-		res = !e1
+	:: else -> res = (txn != 0)		/* || !list_empty(&ep->txl) */
 	fi;
 	e1 = 0
 }
@@ -446,48 +459,109 @@ inline ep_ready_kick()
 }
 
 /*
- * ep_ready_take(): node off txl, then the item goes IDLE, before the
- * caller re-polls it. The release store of IDLE orders the node's
+ * ep_ready_splice(): __wfcq_splice() of rdq into an on-stack queue,
+ * then a walk that moves each of its nodes to the tail of txl, in
+ * order. The on-stack queue is private: its wfcq_init(), the
+ * __wfcq_append() of the chain and __wfcq_first() fold into the xchg()
+ * of rdq's tail; first node and tail are the locals n and last. An
+ * enqueuer may still be linking a node of the chain: __wfcq_next()
+ * waits for that link before list_add_tail() overwrites the node's
+ * link (rdllink.next is txlink.next). The caller's ep_harvest_begin()
+ * is not modelled.
+ */
+inline ep_ready_splice()
+{
+	wfcq_empty(RDQ, rdq_tail, e1);		/* __wfcq_splice(): wfcq_empty(&ep->rdq_head, &ep->rdq_tail) */
+	if
+	:: e1 -> e1 = 0				/* return: nothing to move */
+	:: else ->
+		sync_next(RDQ, n);		/* first = __wfcq_node_sync_next(&src_head->node) */
+		lnk[RDQ] = NIL;			/* wfcq_node_init(&src_head->node) */
+		/*
+		 * xchg() is fully ordered: the cleared head link above is
+		 * visible before an enqueuer can get the dummy as old tail.
+		 */
+		atomic { last = rdq_tail; rdq_tail = RDQ }	/* last = xchg(&src_tail->p, &src_head->node); __wfcq_append(&tail, first, last); node = __wfcq_first(&head, &tail) */
+		do
+		:: n == NIL -> break		/* for (...; node; ...) */
+		:: else ->
+			wfcq_next(last, n, nx);	/* next = __wfcq_next(&head, &tail, node) */
+			atomic {		/* list_add_tail(&ep_item_from_node(node)->txlink, &ep->txl) */
+				assert(n >= NODE(0) && n < TXLNK && inq[ITEM(n)]);
+				txl_add_tail(ITEM(n));
+				n = nx; nx = NIL	/* node = next */
+			}
+		od;
+		last = NIL
+	fi
+}
+
+/*
+ * ep_ready_take(): first item off txl, then the item goes IDLE, before
+ * the caller re-polls it. The release store of IDLE orders the node's
  * re-initialisation before the next claim (C1); the smp_mb() after it
  * orders the IDLE store before the re-poll's loads, pairing with (B1).
+ * Only the mtx holder writes txl: the load of its first entry and the
+ * stores of list_del() are one step.
  */
 inline ep_ready_take(it)
 {
-	wfcq_dequeue(TXL, txl_tail, n);		/* node = __wfcq_dequeue(&ep->txl_head, &ep->txl_tail) */
+	d_step {				/* epi = list_first_entry_or_null(&ep->txl, ...); list_del(&epi->txlink) */
+		if
+		:: txn == 0 -> it = NONE	/* if (!epi) return NULL */
+		:: else ->
+			it = txl[0];
+			txl_del(it)
+		fi
+	}
 	if
-	:: n == NIL -> it = NONE		/* return NULL */
+	:: it == NONE -> skip
 	:: else ->
-		it = ITEM(n);
 #ifndef RFC3
-		atomic {			/* (B2) smp_store_release(&epi->state, IDLE); smp_mb() */
-			lnk[n] = NIL;		/* wfcq_node_init(node): private, ordered by the release */
+		atomic {			/* wfcq_node_init(&epi->rdllink); (B2) smp_store_release(&epi->state, IDLE); smp_mb() */
+			lnk[NODE(it)] = NIL;	/* private, ordered by the release */
 			assert(!inq[it]);	/* IDLE only once off every queue */
-			state[it] = IDLE;
-			n = NIL
+			state[it] = IDLE
 		}
 #else
-		atomic { lnk[n] = NIL; n = NIL }	/* wfcq_node_init(node) */
+		lnk[NODE(it)] = NIL		/* wfcq_node_init(&epi->rdllink) */
 #endif
 	fi
 }
 
 /*
- * ep_ready_push_front(): back at the head of txl through the on-stack
- * queue. No producer touches txl or the on-stack queue, but other
- * threads read txl locklessly in ep_events_available(), so the splices
- * keep their steps; the on-stack queue and the claimed node are
- * private, their initialisation and enqueue are one step.
+ * ep_ready_push_front(): list_add() of the item, which the caller has
+ * just claimed, at the head of txl, one step (other threads read txl
+ * only through list_empty()).
  */
 inline ep_ready_push_front(i)
 {
-	atomic {
-		lnk[TMP] = NIL; tmp_tail = TMP;	/* wfcq_init(&head, &tail) */
-		assert(lnk[NODE(i)] == NIL && !inq[i]);	/* wfcq_enqueue(&head, &tail, &epi->rdllink) */
+	d_step {				/* list_add(&epi->txlink, &ep->txl) */
+		assert(lnk[NODE(i)] == NIL && !inq[i]);	/* claimed: on no queue */
 		inq[i] = 1;
-		old = tmp_tail; tmp_tail = NODE(i); lnk[old] = NODE(i); old = NIL
+		txl_add_head(i)
 	}
-	wfcq_splice(TMP, tmp_tail, TXL, txl_tail);	/* __wfcq_splice(&head, &tail, &ep->txl_head, &ep->txl_tail) */
-	wfcq_splice(TXL, txl_tail, TMP, tmp_tail)	/* __wfcq_splice(&ep->txl_head, &ep->txl_tail, &head, &tail) */
+}
+
+/*
+ * ep_ready_wait_linked(): the consumer lost the claim of item i (it is
+ * QUEUED): wait until its node is linked, that is has a successor (on
+ * txl, txlink.next, never NULL) or is rdq's tail. The two loads are one
+ * step here: an exit at either load's time shows a linked node, and
+ * the other interleavings only add turns of the loop. ep_claim_wait()
+ * is empty without PREEMPT_RT; (S3) is not modelled (harvest_seq).
+ */
+inline ep_ready_wait_linked(i)
+{
+	do
+	:: atomic {				/* while (!READ_ONCE(node->next) && READ_ONCE(ep->rdq_tail.p) != node) */
+		lnk[NODE(i)] != NIL || rdq_tail == NODE(i) -> cwait = 0
+	   };
+	   break
+	:: atomic {				/* cpu_relax() */
+		lnk[NODE(i)] == NIL && rdq_tail != NODE(i) -> cwait = 1
+	   }
+	od
 }
 
 /*
@@ -497,7 +571,7 @@ inline ep_ready_push_front(i)
 inline ep_send_events()
 {
 	mutex_lock();				/* mutex_lock(&ep->mtx) */
-	wfcq_splice(TXL, txl_tail, RDQ, rdq_tail);	/* ep_ready_splice() */
+	ep_ready_splice();			/* ep_harvest_begin(ep); ep_ready_splice(ep) */
 	res = 0;
 	do
 	:: res < MAXEV ->
@@ -519,8 +593,8 @@ inline ep_send_events()
 			nfault++;
 			ep_claim(it, won);	/* ep_ready_putback(): ep_claim(epi) */
 			if
-			:: won -> ep_ready_push_front(it)	/* ep_ready_push_front() */
-			:: else -> skip
+			:: won -> ep_ready_push_front(it)	/* ep_ready_push_front(ep, epi) */
+			:: else -> ep_ready_wait_linked(it)	/* ep_ready_wait_linked(ep, epi) */
 			fi;
 			won = 0; r = 0; it = NONE;
 			fault = (res == 0);	/* return -EFAULT; if (!res) res = delivered */
@@ -545,8 +619,8 @@ inline ep_send_events()
 			:: !ONESHOT(it) && LT(it) ->
 				ep_claim(it, won);	/* ep_ready_requeue(): ep_claim(epi) */
 				if
-				:: won -> rdq_enqueue(it)	/* ep_enqueue() */
-				:: else -> skip
+				:: won -> rdq_enqueue(it)	/* ep_enqueue(ep, epi) */
+				:: else -> ep_ready_wait_linked(it)	/* ep_ready_wait_linked(ep, epi) */
 				fi;
 				won = 0
 			:: else -> skip
@@ -555,7 +629,7 @@ inline ep_send_events()
 		r = 0; it = NONE
 	:: else -> break
 	od;
-	ep_ready_kick();			/* ep_ready_done(): ep_ready_kick() */
+	ep_ready_kick();			/* ep_ready_done(): ep_harvest_end(); ep_ready_kick() */
 	mutex_unlock()				/* mutex_unlock(&ep->mtx) */
 }
 
@@ -567,7 +641,7 @@ inline ep_send_events()
 inline ep_eventpoll_poll()
 {
 	mutex_lock();				/* mutex_lock_nested(&ep->mtx, depth) */
-	wfcq_splice(TXL, txl_tail, RDQ, rdq_tail);	/* ep_ready_splice(ep) */
+	ep_ready_splice();			/* ep_harvest_begin(ep); ep_ready_splice(ep) */
 	do
 	:: true ->
 		ep_ready_take(it);		/* epi = ep_ready_take(ep) */
@@ -580,65 +654,40 @@ inline ep_eventpoll_poll()
 		:: r ->
 			ep_claim(it, won);	/* ep_ready_putback(): ep_claim(epi) */
 			if
-			:: won -> ep_ready_push_front(it)	/* ep_ready_push_front() */
-			:: else -> skip
+			:: won -> ep_ready_push_front(it)	/* ep_ready_push_front(ep, epi) */
+			:: else -> ep_ready_wait_linked(it)	/* ep_ready_wait_linked(ep, epi) */
 			fi;
 			won = 0; r = 0; it = NONE;
 			break
 		:: else -> it = NONE		/* not ready: stays IDLE */
 		fi
 	od;
-	ep_ready_kick();			/* ep_ready_done(): ep_ready_kick() */
+	ep_ready_kick();			/* ep_ready_done(): ep_harvest_end(); ep_ready_kick() */
 	mutex_unlock()				/* mutex_unlock(&ep->mtx) */
 }
 
 /*
  * ep_ready_unlink(): called by ep_remove_epi() after
- * ep_unregister_pollwait(), so no callback for item i is running.
+ * ep_unregister_pollwait(), so no callback for item i is running and a
+ * QUEUED item is fully linked on rdq or txl: after the splice, it is on
+ * txl, from where list_del() takes it, wherever it is.
  */
 inline ep_ready_unlink(i)
 {
 	if
 	:: state[i] != QUEUED -> skip		/* READ_ONCE(epi->state) != EP_STATE_QUEUED: return */
 	:: else ->
-		wfcq_splice(TXL, txl_tail, RDQ, rdq_tail);	/* ep_ready_splice(ep) */
-		prev = NIL;
-		wfcq_empty(TXL, txl_tail, e1);	/* __wfcq_for_each(): __wfcq_first() */
-		if
-		:: e1 -> n = NIL; e1 = 0
-		:: else -> sync_next(TXL, n)
-		fi;
-		do
-		:: n == NIL || n == NODE(i) -> break	/* if (node == &epi->rdllink) break */
-		:: else ->
-			prev = n;		/* prev = node */
-			wfcq_next(TXL, txl_tail, n, nx);	/* __wfcq_iter_advance(): __wfcq_next() */
-			n = nx; nx = NIL
-		od;
-		assert(n != NIL);		/* WARN_ON_ONCE(!node) */
-		if
-		:: prev == NIL ->
-			wfcq_dequeue(TXL, txl_tail, n);	/* __wfcq_dequeue(&ep->txl_head, &ep->txl_tail) */
-			assert(n == NODE(i))
-		:: else ->
-			wfcq_next(TXL, txl_tail, n, nx);	/* next = __wfcq_next(&ep->txl_head, &ep->txl_tail, node) */
-			atomic {		/* WRITE_ONCE(prev->next, next) */
-				lnk[prev] = nx;
-				deq_ghost(n)
-			}
-			if
-			:: nx == NIL -> txl_tail = prev	/* WRITE_ONCE(ep->txl_tail.p, prev) */
-			:: else -> skip
-			fi
-		fi;
-		atomic {			/* wfcq_node_init(node); smp_store_release(&epi->state, IDLE) */
+		ep_ready_splice();		/* ep_harvest_begin(ep); ep_ready_splice(ep) */
+		d_step {			/* list_del(&epi->txlink) */
+			txl_del(i)
+		}
+		atomic {			/* wfcq_node_init(&epi->rdllink); smp_store_release(&epi->state, IDLE) */
 			lnk[NODE(i)] = NIL;
 			assert(!inq[i]);
-			state[i] = IDLE;
-			n = NIL; nx = NIL; prev = NIL
+			state[i] = IDLE
 		}
 #ifndef NO_KICK
-		ep_ready_kick()			/* ep_ready_kick(ep) */
+		ep_ready_kick()			/* ep_harvest_end(ep); ep_ready_kick(ep) */
 #endif
 	fi
 }
@@ -744,8 +793,8 @@ proctype Producer(byte id)
 
 proctype Waiter(byte w)
 {
-	byte n, nx, first, last, old, it, res, i;
-	bit e1, ok, av, eavail, r, won, fault;
+	byte n, nx, last, old, it, res, i, x;
+	bit e1, av, eavail, r, won, fault;
 	bit got[NITEMS];
 
 restart:					/* epoll_wait() -> ep_poll(ep, events, MAXEV, NULL) */
@@ -805,8 +854,8 @@ user:
 
 proctype Ctl()
 {
-	byte n, nx, first, last, old, prev, m, d, pl, it;
-	bit e1, ok, av, r, won;
+	byte n, nx, last, old, m, d, pl, it, x;
+	bit e1, av, r, won;
 
 	do
 	:: m < NMOD ->				/* epoll_ctl(EPOLL_CTL_MOD, fd1, IN|ET|ONESHOT): ep_modify() */
@@ -840,7 +889,7 @@ proctype Ctl()
 				:: WQACTIVE -> wake_up_wq()	/* waitqueue_active(&ep->wq); wake_up(&ep->wq) */
 				:: else -> skip
 				fi
-			:: else -> skip
+			:: else -> ep_ready_wait_linked(1)	/* ep_ready_wait_linked(ep, epi) */
 			fi;
 			won = 0
 		:: else -> skip

@@ -217,8 +217,9 @@ LT="-DLT0 -DMAXEV=2 -DNDEL=0"
 # poll: a poll(2) of the epoll fd racing with EPOLL_CTL_DEL.
 POLL="-DNPOLL=1 -DNMOD=0 -DNFAULT=0"
 # del3: three ET/ONESHOT items, producer p writes item p, EPOLL_CTL_DEL of
-# item 0: the only configuration where ep_ready_unlink() finds the item
-# in the middle of txl with an enqueuer still linking behind it.
+# item 0: the only configuration where ep_ready_unlink() can take the
+# item from the middle of txl, after a splice whose walk may have waited
+# for an enqueuer still linking behind it.
 DEL3="-DNITEMS=3 -DNPROD=3 -DFIXED -DNMOD=0 -DNFAULT=0"
 # Smaller configurations where the variants fail fast.
 SMALL="-DNMOD=0 -DNDEL=0 -DNFAULT=0"

@@ -340,4 +340,26 @@ static inline int race_epoll_mod(int epfd, int fd, uint32_t events,
 	return epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
+/*
+ * Whether the task whose stat file is @path (/proc/PID/stat or
+ * /proc/self/task/TID/stat) sleeps interruptibly: state "S".
+ */
+static inline bool race_stat_sleeping(const char *path)
+{
+	char buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
 #endif /* EPOLL_RACE_H */

@@ -234,21 +234,10 @@ static pid_t st_spawn(struct st_ctx *c, int slot,
 /* Whether @pid sleeps interruptibly, "S" in /proc/PID/stat. */
 static bool st_sleeping(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return race_stat_sleeping(path);
 }
 
 /* Wait until waiter @s (process @pid) sleeps in epoll_wait(). */
