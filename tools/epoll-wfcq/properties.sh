@@ -2,7 +2,7 @@
 # properties.sh: what the series promises about fs/eventpoll.c that a grep
 # can show. Prints "ok"/"not ok" per property; exits non-zero on a failure.
 set -u
-f=${EPW_EVENTPOLL_C:-$(dirname "$0")/../../fs/eventpoll.c}
+f=$(dirname "$0")/../../fs/eventpoll.c
 n=0 bad=0
 prop() {
 	n=$((n + 1))
