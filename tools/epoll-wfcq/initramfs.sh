@@ -3,7 +3,8 @@
 # and the given test programs (static binaries or busybox sh scripts);
 # /tests/list names them in run order. EPW_TOOLS="PROG..." adds host
 # programs under /bin, a dynamic one with the shared libraries that ldd
-# names, at their host paths.
+# names, at their host paths; EPW_TOOLS_LIBDIR is searched for libraries
+# first, and what it holds goes to the guest's /usr/lib/x86_64-linux-gnu.
 set -eu
 STAGE=initramfs
 . "$(dirname "$0")/lib.sh"
@@ -28,9 +29,12 @@ done
 for t in ${EPW_TOOLS:-}; do
 	p=$(command -v "$t") || die "tool $t not found on the host"
 	cp "$p" "$root/bin/"
-	for lib in $(ldd "$p" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
+	for lib in $(LD_LIBRARY_PATH=${EPW_TOOLS_LIBDIR:-} ldd "$p" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+		to=$lib
+		case $lib in "${EPW_TOOLS_LIBDIR:-//}"/*) to=/usr/lib/x86_64-linux-gnu/${lib##*/} ;; esac
+		mkdir -p "$root$(dirname "$to")"
+		cp -L "$lib" "$root$to"
 	done
 done
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$cpio.tmp"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # run.sh VARIANT: the whole run for one kernel: dependencies, base tree,
-# series, config, build, selftests, boot, summary.
+# series, config, build, selftests, server programs, boot, summary.
 # VARIANT: patched (the series), base (no series), debug (the series on a
 # lockdep + KASAN kernel), kcsan (the series on a KCSAN kernel), rt (the
 # series on a PREEMPT_RT + lockdep kernel).
@@ -51,6 +51,20 @@ stage build "$HARNESS/build.sh" "$src" "$out"
 scale=1
 [ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-30}
 stage selftests sh -c '"$1/selftests.sh" "$2" "$3" "$4" >"$3/tests.list"' - "$HARNESS" "$tests_src" "$out" "$scale"
+# The server smoke (servers/run-*) runs on the kernels of make test and of
+# make BASE=1 run; EPW_SERVERS=0 leaves it out.
+servers=
+case $variant in
+patched | debug | base) [ "${EPW_SERVERS:-1}" = 0 ] || servers="run-nginx run-redis" ;;
+esac
+EPW_TOOLS="" EPW_TOOLS_LIBDIR=""
+if [ -n "$servers" ]; then
+	stage servers sh -c '"$1/servers.sh" >"$2/servers.list"' - "$HARNESS" "$out"
+	EPW_TOOLS=$(grep '^/' "$out/servers.list" | tr '\n' ' ')
+	EPW_TOOLS_LIBDIR=$(sed -n 's/^libdir //p' "$out/servers.list")
+	for s in $servers; do echo "$HARNESS/servers/$s"; done >>"$out/tests.list"
+fi
+export EPW_TOOLS EPW_TOOLS_LIBDIR
 # shellcheck disable=SC2046
 stage initramfs "$HARNESS/initramfs.sh" "$out/initramfs.cpio" $(cat "$out/tests.list")
 if [ "${EPW_MODE:-}" = shell ]; then
