@@ -210,6 +210,42 @@ static inline void race_spin(unsigned int n)
  * there are often more threads than CPUs.  Gives up at @deadline_ms;
  * RACE_NO_DEADLINE waits for a slow thread as long as the test runs.
  */
+/* Threads of a test: each gets the test's context and its index. */
+struct race_thread {
+	pthread_t tid;
+	void *ctx;
+	int id;
+};
+
+static inline int start_threads(struct race_thread *t, int n, void *ctx,
+				void *(*fn)(void *))
+{
+	int i, ret;
+
+	for (i = 0; i < n; i++) {
+		t[i].ctx = ctx;
+		t[i].id = i;
+		ret = pthread_create(&t[i].tid, NULL, fn, &t[i]);
+		if (ret) {
+			race_fail("pthread_create: %s", strerror(ret));
+			return i;
+		}
+	}
+	return n;
+}
+
+static inline void join_threads(struct race_thread *t, int n)
+{
+	while (n--)
+		pthread_join(t[n].tid, NULL);
+}
+
+/* Read an int flag that another thread changes. */
+static inline int load_int(const int *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
 #define RACE_NO_DEADLINE	UINT64_MAX
 
 static inline bool race_wait_eq(const int *flag, int want, uint64_t deadline_ms)

@@ -28,41 +28,6 @@
 #include "epoll_race.h"
 #include "../../kselftest_harness.h"
 
-struct race_thread {
-	pthread_t tid;
-	void *ctx;
-	int id;
-};
-
-static int start_threads(struct race_thread *t, int n, void *ctx,
-			 void *(*fn)(void *))
-{
-	int i, ret;
-
-	for (i = 0; i < n; i++) {
-		t[i].ctx = ctx;
-		t[i].id = i;
-		ret = pthread_create(&t[i].tid, NULL, fn, &t[i]);
-		if (ret) {
-			race_fail("pthread_create: %s", strerror(ret));
-			return i;
-		}
-	}
-	return n;
-}
-
-static void join_threads(struct race_thread *t, int n)
-{
-	while (n--)
-		pthread_join(t[n].tid, NULL);
-}
-
-/* Read an int flag that another thread changes. */
-static inline int load_int(const int *p)
-{
-	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
 /*
  * Edge-triggered sources hammered by writers, shared by the tests that
  * count every unit written and require every one to be read through an
