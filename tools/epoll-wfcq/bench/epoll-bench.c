@@ -2,7 +2,8 @@
 /*
  * epoll-bench: the epoll-wfcq benchmarks, run inside the test guest.
  *
- *   epoll-bench [contended|oneshot|latency|ctl|lt|lt_cycle|remove]...
+ *   epoll-bench [contended|contended_hog|oneshot|latency|tcp_latency|
+ *                ctl|lt|harvest|lt_cycle|remove]...
  *
  * With no argument it runs the benchmarks named in EPB_ONLY (comma
  * separated), or all of them. Parameters come from the environment (the
@@ -10,10 +11,13 @@
  *
  *   EPB_MS=1000        length of one measurement, in milliseconds
  *   EPB_P=1,2,4,8,16   producer counts of "contended"
+ *   EPB_HOG_P=8,16     producer counts of "contended_hog"
+ *   EPB_HOG_SLICES=5   measurements of EPB_MS per "contended_hog" point
  *   EPB_OS=4,4,64      "oneshot": waiters, writers, file descriptors
  *   EPB_CTL_FDS=1000   file descriptors per ADD/MOD/DEL round of "ctl"
  *   EPB_LT=1024        ready file descriptors of "lt"
  *   EPB_LT_M=1,64,1024 maxevents of each epoll_wait() of "lt"
+ *   EPB_HV=1,64,200,1024  ready pipes, then eventfds, of "harvest"
  *   EPB_LTC=256        file descriptors of "lt_cycle"
  *   EPB_RM=1000,10000,100000  ready items removed by each "remove" point
  *
@@ -22,7 +26,12 @@
  * Lines starting with '#' are for people.
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -32,7 +41,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +54,7 @@
 
 static long point_ms = 1000;
 static atomic_int stop;
+static int failed;	/* set by a benchmark that could not run */
 
 static void die(const char *what)
 {
@@ -152,6 +164,26 @@ static int *ready_fds(int ep, int n)
 	return fd;
 }
 
+/*
+ * @n pipes holding one byte each, their read ends added to @ep
+ * level-triggered for EPOLLIN; 2 * @n fds, as pipe2() returns them.
+ */
+static int *ready_pipes(int ep, int n)
+{
+	int *fd = calloc(2 * n, sizeof(int));
+
+	if (!fd)
+		die("calloc");
+	for (int i = 0; i < n; i++) {
+		if (pipe2(&fd[2 * i], O_NONBLOCK | O_CLOEXEC))
+			die("pipe2");
+		if (write(fd[2 * i + 1], "x", 1) != 1)
+			die("write");
+		ctl(ep, EPOLL_CTL_ADD, fd[2 * i], EPOLLIN);
+	}
+	return fd;
+}
+
 /* Close what is left of @fd (entries already closed are -1), and @ep. */
 static void close_fds(int ep, int *fd, int n)
 {
@@ -176,10 +208,19 @@ static void start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
  * the epoll sustains under contention: that is "events_per_ms".
  * "delivered_per_ms" counts the events epoll_wait() returned (several
  * writes to a queued item coalesce into one).
+ *
+ * contended_hog: the same with one busy-looping hog thread per online
+ * CPU, so that there are more runnable threads than CPUs. Producers and
+ * the consumer are then preempted at any point where preemption is
+ * enabled, and a vCPU can be descheduled by the host even where it is
+ * not: a wakeup path that makes others wait for a preempted thread
+ * shows in the worst stretch of time, not in the average. Each point is
+ * EPB_HOG_SLICES measurements of EPB_MS; "worst_slice_per_ms" is the
+ * events/ms of the slowest of them, "events_per_ms" that of all.
  */
 struct producer {
 	int fd;
-	unsigned long writes;
+	atomic_ulong writes;	/* read by main() while it runs */
 	pthread_barrier_t *go;
 } __aligned(64);	/* producers do not share cache lines */
 
@@ -198,8 +239,7 @@ static void *producer_fn(void *arg)
 	pthread_barrier_wait(p->go);
 	while (!atomic_load_explicit(&stop, memory_order_relaxed))
 		if (write(p->fd, &one, sizeof(one)) == sizeof(one))
-			n++;
-	p->writes = n;
+			atomic_store_explicit(&p->writes, ++n, memory_order_relaxed);
 	return NULL;
 }
 
@@ -224,50 +264,102 @@ static void *consumer_fn(void *arg)
 	return NULL;
 }
 
+/* Always runnable, never in the kernel: the load of stop keeps the loop. */
+static void *hog_fn(void *arg)
+{
+	(void)arg;
+	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static unsigned long writes_of(struct producer *prod, int nprod)
+{
+	unsigned long writes = 0;
+
+	for (int i = 0; i < nprod; i++)
+		writes += atomic_load_explicit(&prod[i].writes, memory_order_relaxed);
+	return writes;
+}
+
+static void contended_point(const char *row, int nprod, int nhog, int slices)
+{
+	int nt = nprod + 1 + nhog, ep = epoll_create1(EPOLL_CLOEXEC);
+	struct producer *prod = calloc(nprod, sizeof(*prod));
+	pthread_t *t = calloc(nt, sizeof(*t));
+	struct consumer cons = { .ep = ep };
+	pthread_barrier_t go;
+	unsigned long writes, last = 0;
+	double t0, t1, tn, ms, rate, worst = 0;
+
+	if (ep < 0 || !prod || !t)
+		die("setup");
+	pthread_barrier_init(&go, NULL, nprod + 2);
+	atomic_store(&stop, 0);
+	cons.go = &go;
+	for (int i = 0; i < nprod; i++) {
+		prod[i].fd = new_eventfd();
+		prod[i].go = &go;
+		ctl(ep, EPOLL_CTL_ADD, prod[i].fd, EPOLLIN | EPOLLET);
+		start_thread(&t[i], producer_fn, &prod[i]);
+	}
+	start_thread(&t[nprod], consumer_fn, &cons);
+	for (int i = nprod + 1; i < nt; i++)
+		start_thread(&t[i], hog_fn, NULL);
+	pthread_barrier_wait(&go);
+	t0 = t1 = now_ms();
+	for (int k = 0; k < slices; k++) {
+		sleep_ms(point_ms);
+		writes = writes_of(prod, nprod);
+		tn = now_ms();
+		rate = (writes - last) / (tn - t1);
+		if (!k || rate < worst)
+			worst = rate;
+		last = writes;
+		t1 = tn;
+	}
+	atomic_store(&stop, 1);
+	ms = now_ms() - t0;
+	for (int i = 0; i < nt; i++)
+		pthread_join(t[i], NULL);
+	writes = writes_of(prod, nprod);
+	printf("BENCH %s P=%d events_per_ms=%.1f delivered_per_ms=%.1f",
+	       row, nprod, writes / ms, cons.delivered / ms);
+	if (nhog) {
+		printf(" worst_slice_per_ms=%.1f\n", worst);
+		printf("# %s P=%d: %d hogs, %d slices of %ld ms\n",
+		       row, nprod, nhog, slices, point_ms);
+	} else {
+		printf("\n");
+	}
+	for (int i = 0; i < nprod; i++)
+		close(prod[i].fd);
+	close(ep);
+	pthread_barrier_destroy(&go);
+	free(prod);
+	free(t);
+}
+
 static void bench_contended(void)
 {
 	long pv[MAX_LIST];
 	int np = env_list("EPB_P", "1,2,4,8,16", pv);
 
-	for (int k = 0; k < np; k++) {
-		int nprod = pv[k], ep = epoll_create1(EPOLL_CLOEXEC);
-		struct producer *prod = calloc(nprod, sizeof(*prod));
-		pthread_t *t = calloc(nprod + 1, sizeof(*t));
-		struct consumer cons = { .ep = ep };
-		pthread_barrier_t go;
-		unsigned long writes = 0;
-		double t0, ms;
+	for (int k = 0; k < np; k++)
+		contended_point("contended", pv[k], 0, 1);
+}
 
-		if (ep < 0 || !prod || !t)
-			die("setup");
-		pthread_barrier_init(&go, NULL, nprod + 2);
-		atomic_store(&stop, 0);
-		cons.go = &go;
-		for (int i = 0; i < nprod; i++) {
-			prod[i].fd = new_eventfd();
-			prod[i].go = &go;
-			ctl(ep, EPOLL_CTL_ADD, prod[i].fd, EPOLLIN | EPOLLET);
-			start_thread(&t[i], producer_fn, &prod[i]);
-		}
-		start_thread(&t[nprod], consumer_fn, &cons);
-		pthread_barrier_wait(&go);
-		t0 = now_ms();
-		sleep_ms(point_ms);
-		atomic_store(&stop, 1);
-		ms = now_ms() - t0;
-		for (int i = 0; i <= nprod; i++)
-			pthread_join(t[i], NULL);
-		for (int i = 0; i < nprod; i++) {
-			writes += prod[i].writes;
-			close(prod[i].fd);
-		}
-		printf("BENCH contended P=%d events_per_ms=%.1f delivered_per_ms=%.1f\n",
-		       nprod, writes / ms, cons.delivered / ms);
-		close(ep);
-		pthread_barrier_destroy(&go);
-		free(prod);
-		free(t);
-	}
+static void bench_contended_hog(void)
+{
+	long pv[MAX_LIST];
+	int np = env_list("EPB_HOG_P", "8,16", pv);
+	int slices = env_long("EPB_HOG_SLICES", 5);
+	int nhog = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (slices < 1)
+		slices = 1;
+	for (int k = 0; k < np; k++)
+		contended_point("contended_hog", pv[k], nhog, slices);
 }
 
 /*
@@ -386,11 +478,21 @@ static void bench_oneshot(void)
  * twice: both threads on CPU 0 ("same": the wakeup path without an IPI)
  * and on CPUs 0 and 1 ("cross": with the IPI and the idle exit, which
  * under TCG cost far more than epoll itself).
+ *
+ * tcp_latency: the same over a TCP connection on 127.0.0.1 (TCP_NODELAY,
+ * 1-byte messages, so the socket's wakeup path and not copying): what a
+ * request-response server sees.
  */
 #define MAX_SAMPLES (1 << 20)
 
+struct pp_end {
+	int ep, rx, tx;		/* wait in ep, read rx, write tx */
+};
+
 struct pp {
-	int ping, pong, ep_ping, ep_pong, cpu;
+	struct pp_end ping;	/* the timing thread */
+	struct pp_end echo;	/* the echo thread, on CPU cpu */
+	int len, cpu;		/* len: bytes written per message */
 };
 
 static void pin(int cpu)
@@ -403,17 +505,34 @@ static void pin(int cpu)
 		die("sched_setaffinity");
 }
 
-static void wait_one(int ep, int fd)
+static void send_one(struct pp *pp, struct pp_end *e)
+{
+	uint64_t one = 1;
+
+	if (write(e->tx, &one, pp->len) != pp->len)
+		die("write");
+}
+
+static void wait_one(struct pp_end *e)
 {
 	struct epoll_event ev;
+	uint64_t v;
 
 	for (;;) {
-		int got = epoll_wait(ep, &ev, 1, -1);
+		int got = epoll_wait(e->ep, &ev, 1, -1);
+		ssize_t r;
 
 		if (got < 0 && errno != EINTR)
 			die("epoll_wait");
-		if (got == 1 && drain(fd))
+		if (got != 1)
+			continue;
+		r = read(e->rx, &v, sizeof(v));
+		if (r > 0)
 			return;
+		if (!r)
+			errno = ECONNRESET;
+		if (errno != EAGAIN)
+			die("read");
 	}
 }
 
@@ -423,10 +542,10 @@ static void *pp_echo(void *arg)
 
 	pin(pp->cpu);
 	for (;;) {
-		wait_one(pp->ep_ping, pp->ping);
+		wait_one(&pp->echo);
 		if (atomic_load(&stop))
 			return NULL;
-		kick(pp->pong);
+		send_one(pp, &pp->echo);
 	}
 }
 
@@ -437,50 +556,40 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void ping_pong(uint64_t *s, int cpu, const char *name)
+static void ping_pong(struct pp *pp, uint64_t *s, const char *row, int cpu,
+		      const char *name)
 {
-	struct pp pp = { .cpu = cpu };
 	pthread_t t;
 	uint64_t end, t0;
 	long n = 0;
 
-	pp.ping = new_eventfd();
-	pp.pong = new_eventfd();
-	pp.ep_ping = epoll_create1(EPOLL_CLOEXEC);
-	pp.ep_pong = epoll_create1(EPOLL_CLOEXEC);
-	if (pp.ep_ping < 0 || pp.ep_pong < 0)
-		die("epoll_create1");
-	ctl(pp.ep_ping, EPOLL_CTL_ADD, pp.ping, EPOLLIN | EPOLLET);
-	ctl(pp.ep_pong, EPOLL_CTL_ADD, pp.pong, EPOLLIN | EPOLLET);
+	pp->cpu = cpu;
 	atomic_store(&stop, 0);
 	pin(0);
-	start_thread(&t, pp_echo, &pp);
+	start_thread(&t, pp_echo, pp);
 	/* a few warm-up round trips that are not counted */
 	for (int i = 0; i < 100; i++) {
-		kick(pp.ping);
-		wait_one(pp.ep_pong, pp.pong);
+		send_one(pp, &pp->ping);
+		wait_one(&pp->ping);
 	}
 	end = now_ns() + point_ms * 1000000ull;
 	do {
 		t0 = now_ns();
-		kick(pp.ping);
-		wait_one(pp.ep_pong, pp.pong);
+		send_one(pp, &pp->ping);
+		wait_one(&pp->ping);
 		s[n++] = now_ns() - t0;
 	} while (n < MAX_SAMPLES && now_ns() < end);
 	atomic_store(&stop, 1);
-	kick(pp.ping);
+	send_one(pp, &pp->ping);
 	pthread_join(t, NULL);
 	qsort(s, n, sizeof(*s), cmp_u64);
-	printf("BENCH latency CPU=%s rtt_median_us=%.2f rtt_p99_us=%.2f\n",
-	       name, s[n / 2] / 1e3, s[n * 99 / 100] / 1e3);
-	printf("# latency CPU=%s: %ld round trips\n", name, n);
-	close(pp.ping);
-	close(pp.pong);
-	close(pp.ep_ping);
-	close(pp.ep_pong);
+	printf("BENCH %s CPU=%s rtt_median_us=%.2f rtt_p99_us=%.2f\n",
+	       row, name, s[n / 2] / 1e3, s[n * 99 / 100] / 1e3);
+	printf("# %s CPU=%s: %ld round trips\n", row, name, n);
 }
 
-static void bench_latency(void)
+/* Both ping-pongs over @pp, whose fds are in its epolls edge-triggered. */
+static void latency_rows(struct pp *pp, const char *row)
 {
 	uint64_t *s = malloc(MAX_SAMPLES * sizeof(*s));
 	cpu_set_t all;
@@ -489,13 +598,107 @@ static void bench_latency(void)
 		die("malloc");
 	if (sched_getaffinity(0, sizeof(all), &all))
 		die("sched_getaffinity");
-	ping_pong(s, 0, "same");
+	ping_pong(pp, s, row, 0, "same");
 	if (CPU_COUNT(&all) > 1 && CPU_ISSET(1, &all))
-		ping_pong(s, 1, "cross");
+		ping_pong(pp, s, row, 1, "cross");
 	/* the other benchmarks run unpinned */
 	if (sched_setaffinity(0, sizeof(all), &all))
 		die("sched_setaffinity");
 	free(s);
+}
+
+static void pp_ends(struct pp *pp)
+{
+	pp->ping.ep = epoll_create1(EPOLL_CLOEXEC);
+	pp->echo.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pp->ping.ep < 0 || pp->echo.ep < 0)
+		die("epoll_create1");
+	ctl(pp->ping.ep, EPOLL_CTL_ADD, pp->ping.rx, EPOLLIN | EPOLLET);
+	ctl(pp->echo.ep, EPOLL_CTL_ADD, pp->echo.rx, EPOLLIN | EPOLLET);
+}
+
+static void bench_latency(void)
+{
+	int ping = new_eventfd(), pong = new_eventfd();
+	struct pp pp = {
+		.ping = { .rx = pong, .tx = ping },
+		.echo = { .rx = ping, .tx = pong },
+		.len = sizeof(uint64_t),
+	};
+
+	pp_ends(&pp);
+	latency_rows(&pp, "latency");
+	close(ping);
+	close(pong);
+	close(pp.ping.ep);
+	close(pp.echo.ep);
+}
+
+/* Bring up "lo" (the guest's init does not), through any socket @sk. */
+static void lo_up(int sk)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(sk, SIOCGIFFLAGS, &ifr))
+		die("SIOCGIFFLAGS lo");
+	if (ifr.ifr_flags & IFF_UP)
+		return;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(sk, SIOCSIFFLAGS, &ifr))
+		die("SIOCSIFFLAGS lo");
+	printf("# tcp_latency: brought lo up\n");
+}
+
+static void tcp_opts(int fd)
+{
+	int one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK))
+		die("tcp_opts");
+}
+
+static void bench_tcp_latency(void)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c, s;
+	struct pp pp = { .len = 1 };
+
+	if (l < 0 && errno == EAFNOSUPPORT) {
+		/* not silent: main() then fails, so "make bench" says so */
+		fprintf(stderr, "epoll-bench: tcp_latency: no AF_INET in this kernel (CONFIG_INET)\n");
+		printf("BENCH tcp_latency skipped=no_inet\n");
+		failed = 1;
+		return;
+	}
+	if (l < 0)
+		die("socket");
+	lo_up(l);
+	if (bind(l, (struct sockaddr *)&sa, len) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&sa, &len))
+		die("listen");
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&sa, len))
+		die("connect");
+	s = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	if (s < 0)
+		die("accept4");
+	close(l);
+	tcp_opts(c);
+	tcp_opts(s);
+	pp.ping.rx = pp.ping.tx = c;
+	pp.echo.rx = pp.echo.tx = s;
+	pp_ends(&pp);
+	latency_rows(&pp, "tcp_latency");
+	close(c);
+	close(s);
+	close(pp.ping.ep);
+	close(pp.echo.ep);
 }
 
 /*
@@ -576,6 +779,62 @@ static void bench_lt(void)
 		free(ev);
 	}
 	close_fds(ep, fd, nfd);
+}
+
+/*
+ * harvest: N always-ready level-triggered fds, pipes holding one byte or
+ * eventfds holding 1, never read: every epoll_wait(maxevents = N,
+ * timeout 0) returns all N and re-queues them. "call_us" is the time of
+ * one such call, what a busy level-triggered server pays per loop.
+ */
+static void harvest_point(int pipes, int nfd)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC), nopen = pipes ? 2 * nfd : nfd;
+	struct epoll_event *ev = calloc(nfd, sizeof(*ev));
+	unsigned long calls = 0;
+	double t0, end, ms;
+	struct rlimit rl;
+	int *fd;
+
+	if (ep < 0 || !ev || getrlimit(RLIMIT_NOFILE, &rl))
+		die("setup");
+	if (rl.rlim_cur < (rlim_t)nopen + 64) {
+		/* as "remove" does: say so and go on with the next point */
+		rl.rlim_cur = nopen + 64;
+		if (rl.rlim_max < rl.rlim_cur)
+			rl.rlim_max = rl.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			printf("BENCH error what=rlimit-%d\n", nopen);
+			free(ev);
+			close(ep);
+			return;
+		}
+	}
+	fd = pipes ? ready_pipes(ep, nfd) : ready_fds(ep, nfd);
+	t0 = now_ms();
+	end = t0 + point_ms;
+	do {
+		/* a few calls per clock read: at N=1 a call is not much more */
+		for (int i = 0; i < 16; i++)
+			if (epoll_wait(ep, ev, nfd, 0) != nfd)
+				die("harvest: not all ready");
+		calls += 16;
+	} while (now_ms() < end);
+	ms = now_ms() - t0;
+	printf("BENCH harvest KIND=%s N=%d call_us=%.3f calls_per_ms=%.1f\n",
+	       pipes ? "pipe" : "eventfd", nfd, ms * 1e3 / calls, calls / ms);
+	free(ev);
+	close_fds(ep, fd, nopen);
+}
+
+static void bench_harvest(void)
+{
+	long nv[MAX_LIST];
+	int nn = env_list("EPB_HV", "1,64,200,1024", nv);
+
+	for (int pipes = 1; pipes >= 0; pipes--)
+		for (int k = 0; k < nn; k++)
+			harvest_point(pipes, nv[k]);
 }
 
 /*
@@ -671,10 +930,13 @@ static const struct {
 	void (*fn)(void);
 } benches[] = {
 	{ "contended", bench_contended },
+	{ "contended_hog", bench_contended_hog },
 	{ "oneshot", bench_oneshot },
 	{ "latency", bench_latency },
+	{ "tcp_latency", bench_tcp_latency },
 	{ "ctl", bench_ctl },
 	{ "lt", bench_lt },
+	{ "harvest", bench_harvest },
 	{ "lt_cycle", bench_lt_cycle },
 	{ "remove", bench_remove },
 };
@@ -686,9 +948,10 @@ static int run(const char *name)
 			continue;
 		double t0 = now_ms();
 
+		failed = 0;
 		benches[i].fn();
 		printf("# %s took %.1f s\n", name, (now_ms() - t0) / 1e3);
-		return 0;
+		return failed;
 	}
 	fprintf(stderr, "epoll-bench: unknown benchmark %s\n", name);
 	printf("BENCH error what=unknown-%s\n", name);
@@ -714,7 +977,8 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	snprintf(only, sizeof(only), "%s",
-		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") : "contended,oneshot,latency,ctl,lt,lt_cycle,remove");
+		 getenv("EPB_ONLY") ? getenv("EPB_ONLY") :
+		 "contended,contended_hog,oneshot,latency,tcp_latency,ctl,lt,harvest,lt_cycle,remove");
 	for (tok = strtok_r(only, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
 		rc |= run(tok);
 	return rc;

@@ -1,15 +1,17 @@
 #!/bin/sh
 # bench/run.sh: make bench. Build the base and the patched kernel, boot
 # each REPS times under the same QEMU settings, alternating (base,
-# patched, base, patched...), run epoll-bench in every boot, and write
-# results/bench.md and results/bench.png (report.sh).
+# patched, base, patched...), run epoll-bench and the nginx and redis
+# smoke (servers/) in every boot, and write results/bench.md and
+# results/bench.png (report.sh).
 #
 # Environment: REPS (boots per kernel, default 5), SMP (guest vCPUs,
 # default the host's core count), MEM, TIMEOUT (seconds per boot),
-# EPB_* (epoll-bench parameters, passed on the guest's command line; see
-# epoll-bench.c), BENCH_KERNEL_BASE / BENCH_KERNEL_PATCHED (use this
-# bzImage instead of building that variant), EPW_RESULTS (output
-# directory, default results/).
+# EPB_* (epoll-bench parameters, passed on the guest's command line, e.g.
+# EPB_ONLY=harvest,tcp_latency for only those benchmarks; the rows and
+# the variables are listed in epoll-bench.c), BENCH_KERNEL_BASE /
+# BENCH_KERNEL_PATCHED (use this bzImage instead of building that
+# variant), EPW_RESULTS (output directory, default results/).
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 STAGE=bench
@@ -62,14 +64,21 @@ kernel_of() { if [ "$1" = base ]; then echo "$k_base"; else echo "$k_patched"; f
 say "building epoll-bench"
 run "$out/cc.log" gcc -O2 -Wall -Wextra -Werror -static -pthread \
 	-o "$out/epoll-bench" "$BENCH/epoll-bench.c"
-"$HARNESS/initramfs.sh" "$out/initramfs.cpio" "$out/epoll-bench"
+# nginx and redis after epoll-bench in every boot (servers.sh, servers/).
+"$HARNESS/servers.sh" >"$out/servers.list"
+EPW_TOOLS=$(grep '^/' "$out/servers.list" | tr '\n' ' ') \
+EPW_TOOLS_LIBDIR=$(sed -n 's/^libdir //p' "$out/servers.list") \
+	"$HARNESS/initramfs.sh" "$out/initramfs.cpio" "$out/epoll-bench" \
+	"$HARNESS/servers/run-nginx" "$HARNESS/servers/run-redis"
 
 # The guest's init receives NAME=value words of the command line as its
 # environment: that is how EPB_* reach epoll-bench.
 append=$(env | grep '^EPB_[A-Z_]*=[^ ]*$' | sort | tr '\n' ' ')
-# Generous: the benchmarks take about 12 points of EPB_MS each, and
-# "remove" a fixed few tens of seconds under TCG.
-TIMEOUT=${TIMEOUT:-$((360 + 3 * 12 * EPB_MS / 1000))}
+# Generous: the benchmarks take about 33 points of EPB_MS each (contended
+# 5, contended_hog 2 of 5 slices, oneshot 1, latency 2, tcp_latency 2,
+# ctl 1, lt 3, harvest 8, lt_cycle 1), "remove" a fixed few tens of
+# seconds under TCG, and the servers a minute or two.
+TIMEOUT=${TIMEOUT:-$((600 + 3 * 33 * EPB_MS / 1000))}
 export TIMEOUT
 
 raw=$out/raw.txt
@@ -91,6 +100,10 @@ while [ "$rep" -le "$reps" ]; do
 		tr -d '\r' <"$log.tap" >"$log.out"
 		grep -q '^@@EPW END epoll-bench rc=0' "$log.out" ||
 			die "epoll-bench failed in boot $n: $(grep -E '^(@@EPW END|BENCH error|epoll-bench:)' "$log.out" | tr '\n' ' ')"
+		for s in run-nginx run-redis; do
+			grep -q "^@@EPW END $s rc=0" "$log.out" ||
+				die "$s failed in boot $n: $(grep -E "^(not ok|@@EPW END $s)" "$log.out" | tr '\n' ' ')"
+		done
 		cpus=$(sed -n 's/^@@EPW BEGIN .* nproc=\([0-9]*\).*/\1/p' "$log.out")
 		[ "$cpus" = "$SMP" ] || die "the guest saw $cpus CPUs, not $SMP"
 		sed -n "s/^BENCH /$v $rep /p" "$log.out" >>"$raw"
