@@ -38,19 +38,9 @@ unpack() {
 			"$HARNESS/apt-private.sh" "$SUITE" download $PKGS)
 		break
 	done
-	rm -rf "$ROOT.tmp"
-	mkdir -p "$ROOT.tmp"
-	for p in $PKGS; do
-		set -- "$DL/${p}"_*.deb
-		if [ $# != 1 ] || [ ! -f "$1" ]; then
-			die "want one $p .deb in $DL, found: $*"
-		fi
-		say "unpacking $(basename "$1")"
-		dpkg-deb -x "$1" "$ROOT.tmp"
-	done
-	rm -rf "$ROOT"
-	mv "$ROOT.tmp" "$ROOT"
-	: >"$ROOT/.epw-forky-ok"
+	say "unpacking $PKGS"
+	# shellcheck disable=SC2086
+	unpack_debs "$DL" "$ROOT" .epw-forky-ok $PKGS
 }
 
 unpack

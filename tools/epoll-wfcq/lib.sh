@@ -65,3 +65,22 @@ series() {
 	done
 	return 0
 }
+
+# unpack_debs DL ROOT STAMP PKG...: unpack the one PKG_*.deb in DL of each
+# PKG into a new ROOT, which replaces the old one whole, and mark it done
+# with the file ROOT/STAMP.
+unpack_debs() {
+	_dl=$1 _root=$2 _stamp=$3; shift 3
+	rm -rf "$_root.tmp"
+	mkdir -p "$_root.tmp"
+	for _p in "$@"; do
+		_debs=$(ls "$_dl/${_p}"_*.deb 2>/dev/null || true)
+		if [ -z "$_debs" ] || [ "$(echo "$_debs" | wc -l)" != 1 ]; then
+			die "want one ${_p} .deb in $_dl, found: ${_debs:-none}"
+		fi
+		dpkg-deb -x "$_debs" "$_root.tmp"
+	done
+	rm -rf "$_root"
+	mv "$_root.tmp" "$_root"
+	: >"$_root/$_stamp"
+}

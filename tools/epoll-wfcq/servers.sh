@@ -28,18 +28,8 @@ if [ ! -f "$ROOT/.epw-ok" ]; then
 		# shellcheck disable=SC2086
 		(cd "$DL" && run "$DL/download.log" apt-get download $PKGS)
 	fi
-	rm -rf "$ROOT.tmp"
-	mkdir -p "$ROOT.tmp"
-	for p in $PKGS; do
-		set -- "$DL/${p}"_*.deb
-		if [ $# != 1 ] || [ ! -f "$1" ]; then
-			die "want one $p .deb in $DL, found: $*"
-		fi
-		dpkg-deb -x "$1" "$ROOT.tmp"
-	done
-	rm -rf "$ROOT"
-	mv "$ROOT.tmp" "$ROOT"
-	: >"$ROOT/.epw-ok"
+	# shellcheck disable=SC2086
+	unpack_debs "$DL" "$ROOT" .epw-ok $PKGS
 	say "unpacked $(cd "$DL" && echo ./*.deb | sed 's|\./||g')"
 fi
 
