@@ -588,7 +588,18 @@ static void ping_pong(struct pp *pp, uint64_t *s, const char *row, int cpu,
 	printf("# %s CPU=%s: %ld round trips\n", row, name, n);
 }
 
-/* Both ping-pongs over @pp, whose fds are in its epolls edge-triggered. */
+/* One epoll per end of @pp, its rx fd in it edge-triggered. */
+static void pp_ends(struct pp *pp)
+{
+	pp->ping.ep = epoll_create1(EPOLL_CLOEXEC);
+	pp->echo.ep = epoll_create1(EPOLL_CLOEXEC);
+	if (pp->ping.ep < 0 || pp->echo.ep < 0)
+		die("epoll_create1");
+	ctl(pp->ping.ep, EPOLL_CTL_ADD, pp->ping.rx, EPOLLIN | EPOLLET);
+	ctl(pp->echo.ep, EPOLL_CTL_ADD, pp->echo.rx, EPOLLIN | EPOLLET);
+}
+
+/* Both ping-pongs over @pp, each end waiting in an epoll of its own. */
 static void latency_rows(struct pp *pp, const char *row)
 {
 	uint64_t *s = malloc(MAX_SAMPLES * sizeof(*s));
@@ -598,23 +609,16 @@ static void latency_rows(struct pp *pp, const char *row)
 		die("malloc");
 	if (sched_getaffinity(0, sizeof(all), &all))
 		die("sched_getaffinity");
+	pp_ends(pp);
 	ping_pong(pp, s, row, 0, "same");
 	if (CPU_COUNT(&all) > 1 && CPU_ISSET(1, &all))
 		ping_pong(pp, s, row, 1, "cross");
 	/* the other benchmarks run unpinned */
 	if (sched_setaffinity(0, sizeof(all), &all))
 		die("sched_setaffinity");
+	close(pp->ping.ep);
+	close(pp->echo.ep);
 	free(s);
-}
-
-static void pp_ends(struct pp *pp)
-{
-	pp->ping.ep = epoll_create1(EPOLL_CLOEXEC);
-	pp->echo.ep = epoll_create1(EPOLL_CLOEXEC);
-	if (pp->ping.ep < 0 || pp->echo.ep < 0)
-		die("epoll_create1");
-	ctl(pp->ping.ep, EPOLL_CTL_ADD, pp->ping.rx, EPOLLIN | EPOLLET);
-	ctl(pp->echo.ep, EPOLL_CTL_ADD, pp->echo.rx, EPOLLIN | EPOLLET);
 }
 
 static void bench_latency(void)
@@ -626,12 +630,9 @@ static void bench_latency(void)
 		.len = sizeof(uint64_t),
 	};
 
-	pp_ends(&pp);
 	latency_rows(&pp, "latency");
 	close(ping);
 	close(pong);
-	close(pp.ping.ep);
-	close(pp.echo.ep);
 }
 
 /* Bring up "lo" (the guest's init does not), through any socket @sk. */
@@ -693,12 +694,9 @@ static void bench_tcp_latency(void)
 	tcp_opts(s);
 	pp.ping.rx = pp.ping.tx = c;
 	pp.echo.rx = pp.echo.tx = s;
-	pp_ends(&pp);
 	latency_rows(&pp, "tcp_latency");
 	close(c);
 	close(s);
-	close(pp.ping.ep);
-	close(pp.echo.ep);
 }
 
 /*
