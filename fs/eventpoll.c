@@ -174,11 +174,18 @@
  *
  *   IDLE     on no queue
  *   QUEUED   on rdq or txl, or held by the claim winner until it links
- *            the node, or by a consumer until it makes the item IDLE
+ *            the node, or by a consumer until it links it back on txl
+ *            or makes the item IDLE
  *
  *   IDLE -> QUEUED   ep_claim(), a cmpxchg; only the winner links the node
- *   QUEUED -> IDLE   under ep->mtx, node off every queue: ep_ready_take()
- *                    before the re-poll, ep_ready_unlink(), ep_ready_drain()
+ *   QUEUED -> IDLE   under ep->mtx, node off every queue:
+ *                    ep_ready_release() before the re-poll,
+ *                    ep_ready_unlink(), ep_ready_drain()
+ *
+ * A level-triggered item that is still ready when epoll_wait() polls it
+ * stays QUEUED: the consumer delivers it and links it back on txl, with
+ * no claim (ep_deliver_lt()). Only an item that the poll finds not
+ * ready is released and polled again.
  *
  * ep->harvest_seq is odd while a consumer has items in transit, so that
  * the lockless ep_events_available() counts them. A consumer whose claim
@@ -194,7 +201,7 @@
  * pairing.
  *
  *   (B1) ep_poll_callback()      smp_mb() before loading events, state
- *   (B2) ep_ready_take()         IDLE store-release, then smp_mb(),
+ *   (B2) ep_ready_release()      IDLE store-release, then smp_mb(),
  *                                before the re-poll
  *   (B3) ep_modify()             smp_mb() between new mask and poll
  *   (B4) ep_poll()               set_current_state() after joining ep->wq
@@ -222,8 +229,9 @@
  * flag (W1), and none is when nothing is pending (W2).
  *
  *   epi->ws          active from the claim of an event until a consumer
- *                    takes the item (the claim winner activates it
- *                    before it links the node)
+ *                    releases the item (the claim winner activates it
+ *                    before it links the node); so also while a
+ *                    level-triggered item stays ready and queued
  *   ep->ws           active while a consumer holds or has re-queued a
  *                    counted item; activated and relaxed under ep->mtx
  *   ep->ws_pending   atomic count of pending EPOLLWAKEUP items:
@@ -700,7 +708,7 @@ static inline int ep_cmp_ffd(struct epoll_key *p1, struct epoll_key *p2)
  * ready queue.
  *
  * (C1) A successful try_cmpxchg_acquire() reads the IDLE stored with
- * release semantics at (B2) by ep_ready_take(), or by ep_ready_unlink() or
+ * release semantics at (B2) by ep_ready_release(), or by ep_ready_unlink() or
  * ep_ready_drain(), and its acquire orders the winner's later accesses
  * after it: the winner sees the node re-initialised, the item's wakeup
  * source relaxed and epi->ws_counted clear before it touches them. A failed
@@ -1180,7 +1188,7 @@ static void ep_pm_unpend(struct eventpoll *ep, unsigned int n)
 }
 
 /*
- * A consumer takes @epi off the ready queues (ep_ready_take()): move its
+ * A consumer releases @epi to IDLE (ep_ready_release()): move its
  * count into the consumer's hands, covered by ep->ws. ep->ws is
  * activated before the item's source is relaxed, so one of them is
  * active throughout. This runs while @epi is still QUEUED: a callback can
@@ -1214,6 +1222,23 @@ static void ep_pm_requeue(struct eventpoll *ep, struct epitem *epi)
 		return;
 
 	__pm_stay_awake(ep->ws);
+	atomic_inc(&ep->ws_pending);
+	WRITE_ONCE(epi->ws_counted, true);
+}
+
+/*
+ * A consumer delivered @epi, a level-triggered item that it held QUEUED,
+ * and links it back on txl: @epi stays counted, with its own source
+ * active. Only an item that got EPOLLWAKEUP from EPOLL_CTL_MOD while it
+ * was queued is not counted yet; count it now, as a claim winner would.
+ * No callback writes ws_counted of a QUEUED item. ep->mtx held.
+ */
+static void ep_pm_keep(struct eventpoll *ep, struct epitem *epi)
+{
+	if (READ_ONCE(epi->ws_counted) || !ep_has_wakeup_source(epi))
+		return;
+
+	__pm_stay_awake(ep_wakeup_source(epi));
 	atomic_inc(&ep->ws_pending);
 	WRITE_ONCE(epi->ws_counted, true);
 }
@@ -1269,8 +1294,9 @@ static void ep_harvest_end(struct eventpoll *ep)
 	/*
 	 * (S2) Re-queued and undelivered items are visible on rdq/txl
 	 * before the even value; pairs with the first smp_rmb() in
-	 * ep_events_available(). A re-queue's xchg() orders itself, but an
-	 * item put back on txl is a plain list_add().
+	 * ep_events_available(). A re-queue onto rdq orders itself by its
+	 * xchg(), but level-triggered items linked back on txl and items
+	 * put back there are plain list operations.
 	 */
 	smp_wmb(); /* (S2) */
 	WRITE_ONCE(ep->harvest_seq, ep->harvest_seq + 1);
@@ -1303,8 +1329,24 @@ static void ep_ready_splice(struct eventpoll *ep)
 }
 
 /*
- * Take the first item off txl and return it to IDLE, ready to be
- * re-polled. Returns NULL when txl is empty.
+ * Take the first item off txl and leave it QUEUED: callbacks skip it,
+ * and the caller owns it until it links it again or releases it with
+ * ep_ready_release(). Returns NULL when txl is empty.
+ */
+static struct epitem *ep_ready_pop(struct eventpoll *ep)
+{
+	struct epitem *epi;
+
+	lockdep_assert_held(&ep->mtx);
+
+	epi = list_first_entry_or_null(&ep->txl, struct epitem, txlink);
+	if (epi)
+		list_del(&epi->txlink);
+	return epi;
+}
+
+/*
+ * Return @epi, which the caller popped, to IDLE, ready to be re-polled.
  *
  * The order is what keeps an event that arrives meanwhile from being
  * lost: the node is off every queue first (an IDLE item may be claimed
@@ -1313,16 +1355,8 @@ static void ep_ready_splice(struct eventpoll *ep)
  * item IDLE and queues it again; one that arrives before is seen by the
  * re-poll.
  */
-static struct epitem *ep_ready_take(struct eventpoll *ep)
+static void ep_ready_release(struct eventpoll *ep, struct epitem *epi)
 {
-	struct epitem *epi;
-
-	lockdep_assert_held(&ep->mtx);
-
-	epi = list_first_entry_or_null(&ep->txl, struct epitem, txlink);
-	if (!epi)
-		return NULL;
-	list_del(&epi->txlink);
 	wfcq_node_init(&epi->rdllink);
 
 	ep_pm_hand_over(ep, epi);
@@ -1342,6 +1376,15 @@ static struct epitem *ep_ready_take(struct eventpoll *ep)
 	 * the condition.
 	 */
 	smp_mb();
+}
+
+/* Pop the first item off txl and release it; NULL when txl is empty. */
+static struct epitem *ep_ready_take(struct eventpoll *ep)
+{
+	struct epitem *epi = ep_ready_pop(ep);
+
+	if (epi)
+		ep_ready_release(ep, epi);
 	return epi;
 }
 
@@ -1385,8 +1428,8 @@ static void ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
 }
 
 /*
- * Put @epi, which the caller has just claimed, back at the head of txl,
- * ahead of everything still queued.
+ * Put @epi, which the caller has just claimed or still holds, back at
+ * the head of txl, ahead of everything still queued.
  */
 static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
 {
@@ -1394,10 +1437,10 @@ static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
 }
 
 /*
- * A consumer took @epi with ep_ready_take() and could not deliver it
+ * A consumer released @epi (ep_ready_release()) and could not deliver it
  * (copy_to_user() fault), or found it ready in __ep_eventpoll_poll():
  * queue it again ahead of everything else. If the claim fails, a
- * callback claimed the item after ep_ready_take() made it IDLE and is
+ * callback claimed the item after ep_ready_release() made it IDLE and is
  * linking it onto rdq itself; it then stays queued, behind the items
  * that are on txl and rdq at this point, as the newer event it is.
  */
@@ -1463,9 +1506,11 @@ static void ep_ready_kick(struct eventpoll *ep)
 	 * (B6) wq_has_sleeper() starts with smp_mb(): orders this
 	 * consumer's stores to rdq/txl and harvest_seq before the load of
 	 * ep->wq. Pairs with (B4) in ep_poll(): either we see the sleeper,
-	 * or its re-check sees the items. The fully ordered xchg() of each
-	 * re-queue and (S3) order those stores too, so (B6) is a second
-	 * line; it costs one barrier per harvest, not per event.
+	 * or its re-check sees the items. A re-queue onto rdq is also
+	 * ordered by its xchg(); the level-triggered items that
+	 * ep_send_events() links back on txl are plain stores, which
+	 * besides (B6) only (S2) orders, for the re-check's seqcount read
+	 * of harvest_seq. It costs one barrier per harvest, not per event.
 	 */
 	if (ep_events_available(ep) && wq_has_sleeper(&ep->wq))
 		wake_up(&ep->wq);
@@ -1511,7 +1556,7 @@ static void ep_ready_unlink(struct eventpoll *ep, struct epitem *epi)
 	list_del(&epi->txlink);
 	wfcq_node_init(&epi->rdllink);
 	ws = ep_pm_uncount(epi);
-	/* Release: pairs with (C1), as in ep_ready_take() */
+	/* Release: pairs with (C1), as in ep_ready_release() */
 	smp_store_release(&epi->state, EP_STATE_IDLE);
 
 	ep_harvest_end(ep);
@@ -1537,7 +1582,7 @@ static void ep_ready_drain(struct eventpoll *ep)
 		wfcq_node_init(&epi->rdllink);
 		ws += ep_pm_uncount(epi);
 		/*
-		 * Release, as in ep_ready_take(): pairs with (C1), orders the
+		 * Release, as in ep_ready_release(): pairs with (C1), orders the
 		 * re-initialised node and the cleared ws_counted before IDLE.
 		 */
 		smp_store_release(&epi->state, EP_STATE_IDLE);
@@ -2039,7 +2084,7 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	 * count += n; wake_up_locked_poll()). Order that store before the
 	 * loads of the interest mask and of the item state below; a lock
 	 * acquisition cannot do it and even x86 reorders a store with a
-	 * later load. Pairs with (B2) in ep_ready_take() (the item went
+	 * later load. Pairs with (B2) in ep_ready_release() (the item went
 	 * IDLE and is about to be re-polled) and with (B3) in ep_modify()
 	 * (a new interest mask, then a poll). In both, either this
 	 * callback sees the other side's store or the other side's poll
@@ -2582,8 +2627,49 @@ static int ep_modify(struct eventpoll *ep, struct epitem *epi,
 }
 
 /*
- * Attempt to deliver one event for @epi, just taken off the ready list
- * by ep_ready_take() (so off every queue, IDLE, wakeup source handed
+ * A level-triggered item keeps its place on the ready list while it
+ * stays ready. The consumer that popped @epi polls it without releasing
+ * it; if it is ready, the event is delivered and @epi goes on
+ * @requeued, which ep_send_events() links at txl's tail once it is done
+ * with the items it took. @epi stays QUEUED throughout, and counted for
+ * EPOLLWAKEUP with its own source active (ep_pm_keep()): no claim, no
+ * atomic operation and no barrier per item. A callback that runs meanwhile sees QUEUED
+ * and leaves @epi alone. No event is lost that way, because an item
+ * leaves the ready list only after a poll that follows its release:
+ * when the poll of a held item finds nothing, the caller releases it
+ * and polls it again, and by (B1)/(B2) that poll sees every event
+ * whose callback saw QUEUED.
+ *
+ * Returns 1 if an event was delivered, -EFAULT if copy_to_user()
+ * faulted (@epi goes back at the head of txl, still QUEUED), or 0 if
+ * the poll found no caller-requested event: the caller then releases
+ * @epi and polls it again with ep_deliver_event().
+ */
+static int ep_deliver_lt(struct eventpoll *ep, struct epitem *epi,
+			 poll_table *pt, struct epoll_event __user **uevents,
+			 struct list_head *requeued)
+{
+	struct epoll_event __user *next;
+	__poll_t revents;
+
+	revents = ep_item_poll(epi, pt, 1);
+	if (!revents)
+		return 0;
+
+	next = epoll_put_uevent(revents, epi->event.data, *uevents);
+	if (!next) {
+		ep_ready_push_front(ep, epi);
+		return -EFAULT;
+	}
+	*uevents = next;
+	ep_pm_keep(ep, epi);
+	list_add_tail(&epi->txlink, requeued);
+	return 1;
+}
+
+/*
+ * Attempt to deliver one event for @epi, just released by
+ * ep_ready_release() (so off every queue, IDLE, wakeup source handed
  * over to ep->ws), into @*uevents.
  *
  * Returns 1 if an event was delivered (with *uevents advanced to the
@@ -2604,7 +2690,7 @@ static int ep_deliver_event(struct eventpoll *ep, struct epitem *epi,
 
 	/*
 	 * Re-poll under ep->mtx so userspace cannot change the item
-	 * out from under us. ep_ready_take() made the item IDLE, with
+	 * out from under us. ep_ready_release() made the item IDLE, with
 	 * (B2), before this poll: an event that the poll misses queues
 	 * the item again. If no caller-requested events remain, @epi
 	 * stays off the ready list.
@@ -2627,7 +2713,7 @@ static int ep_deliver_event(struct eventpoll *ep, struct epitem *epi,
 	if (epi->event.events & EPOLLONESHOT) {
 		/*
 		 * Disabled until EPOLL_CTL_MOD. A callback that claimed the
-		 * item since ep_ready_take() may have queued it with the old
+		 * item since ep_ready_release() may have queued it with the old
 		 * mask; its re-poll then masks everything out, so the event
 		 * is never delivered twice.
 		 */
@@ -2635,8 +2721,9 @@ static int ep_deliver_event(struct eventpoll *ep, struct epitem *epi,
 			   epi->event.events & EP_PRIVATE_BITS);
 	} else if (!(epi->event.events & EPOLLET)) {
 		/*
-		 * Level-triggered: re-queue at the tail so the next
-		 * epoll_wait() rechecks availability.
+		 * Level-triggered, found ready only by this second poll:
+		 * re-queue at the tail so the next epoll_wait() rechecks
+		 * availability.
 		 */
 		ep_ready_requeue(ep, epi);
 	}
@@ -2646,6 +2733,7 @@ static int ep_deliver_event(struct eventpoll *ep, struct epitem *epi,
 static int ep_send_events(struct eventpoll *ep,
 			  struct epoll_event __user *events, int maxevents)
 {
+	LIST_HEAD(requeued);
 	struct epitem *epi;
 	poll_table pt;
 	int res = 0;
@@ -2665,20 +2753,26 @@ static int ep_send_events(struct eventpoll *ep,
 	/*
 	 * Take what producers queued so far behind what earlier calls left
 	 * on txl, and deliver from txl's head. Items queued from now on
-	 * (including our own level-triggered re-queues) land on rdq and
-	 * wait for the next call, so one call does bounded work.
+	 * land on rdq, and our own level-triggered re-queues on @requeued;
+	 * both wait for the next call, so one call does bounded work.
 	 */
 	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
 
 	while (res < maxevents) {
-		int delivered;
+		int delivered = 0;
 
-		epi = ep_ready_take(ep);
+		epi = ep_ready_pop(ep);
 		if (!epi)
 			break;
 
-		delivered = ep_deliver_event(ep, epi, &pt, &events);
+		if (!(epi->event.events & (EPOLLET | EPOLLONESHOT)))
+			delivered = ep_deliver_lt(ep, epi, &pt, &events,
+						  &requeued);
+		if (!delivered) {
+			ep_ready_release(ep, epi);
+			delivered = ep_deliver_event(ep, epi, &pt, &events);
+		}
 		if (delivered < 0) {
 			if (!res)
 				res = delivered;
@@ -2687,6 +2781,8 @@ static int ep_send_events(struct eventpoll *ep,
 		res += delivered;
 	}
 
+	/* Behind what is left on txl: round-robin among ready items. */
+	list_splice_tail(&requeued, &ep->txl);
 	ep_ready_done(ep);
 	mutex_unlock(&ep->mtx);
 

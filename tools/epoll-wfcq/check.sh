@@ -28,7 +28,8 @@ gate() {
 	fi
 }
 
-# Findings a reviewer accepted, one per line: "patch-file: text # why".
+# Findings a reviewer accepted, one per line: "patch-file: text # why",
+# the file named without its "vN-" prefix so that it outlives the version.
 allowed() {
 	grep -v '^#' "$HARNESS/config/checkpatch-allow" 2>/dev/null |
 		sed -n "s|^$1: \(.*\) # .*|\1|p"
@@ -45,7 +46,7 @@ checkpatch() {
 			printf '%s\n' "$out" | grep -A3 '^Traceback'; bad=1
 		fi
 		left=$(printf '%s\n' "$out" | grep -E ': (ERROR|WARNING|CHECK):' || true)
-		ok=$(allowed "$(basename "$p")")
+		ok=$(allowed "$(basename "$p" | sed 's/^v[0-9]*-//')")
 		[ -z "$ok" ] || left=$(printf '%s\n' "$left" | grep -v -F "$ok" || true)
 		[ -z "$left" ] || { printf '%s\n' "$left"; bad=1; }
 	done

@@ -9,7 +9,7 @@ BASE_PKG=linux-source-7.3
 BASE_SUITE=trixie-backports
 BASE_VER=${EPW_BASE_VER:-7.3.4-1~bpo13+1}
 BASE_REPO=$CACHE/$BASE_PKG.git
-SERIES_VERSION=7
+SERIES_VERSION=8
 IDENT_NAME=epoll-wfcq
 IDENT_EMAIL=epoll-wfcq@example.org
 

@@ -96,16 +96,20 @@
  *   NO_KICK  ep_ready_unlink() without its final ep_ready_kick() (B6)
  *   NOSYNC   __wfcq_node_sync_next() does not wait for a half-linked node
  *   NO_ONESHOT  ep_deliver_event() does not disable a ONESHOT item
+ *   LT_NOREPOLL ep_deliver_lt() releases a level-triggered item that its
+ *            poll found not ready, without the second poll after the
+ *            release: must lose an event
  *
  * Memory ordering: which barrier keeps each ordered pair of steps on
  * weaker hardware (Spin itself is sequentially consistent).
  *   callback: condition store -> loads of mask and state        (B1) smp_mb()
- *   ep_ready_take(): node init -> IDLE store                    (B2) release
- *   ep_ready_take(): IDLE store -> re-poll's load of condition  (B2) smp_mb()
+ *   ep_ready_release(): node init -> IDLE store                 (B2) release
+ *   ep_ready_release(): IDLE store -> re-poll's load of condition (B2) smp_mb()
  *   ep_modify(): mask store -> poll's load of condition         (B3) smp_mb()
  *   ep_poll(): wait entry store -> re-check loads               (B4) set_current_state()
  *   enqueue: tail xchg -> waitqueue_active() load               (B5) xchg() fully ordered
  *   consumer: queue stores -> wq_has_sleeper() load             (B6) smp_mb() in it
+ *     (the only order for a level-triggered item linked back on txl)
  *   IDLE store -> next claimant's node/ws accesses              (B2) release / (C1) cmpxchg
  *   enqueue: tail xchg -> link store; consumer: link load ->
  *     node contents                 xchg() + address dependency (READ_ONCE of ->next)
@@ -497,14 +501,11 @@ inline ep_ready_splice()
 }
 
 /*
- * ep_ready_take(): first item off txl, then the item goes IDLE, before
- * the caller re-polls it. The release store of IDLE orders the node's
- * re-initialisation before the next claim (C1); the smp_mb() after it
- * orders the IDLE store before the re-poll's loads, pairing with (B1).
- * Only the mtx holder writes txl: the load of its first entry and the
- * stores of list_del() are one step.
+ * ep_ready_pop(): first item off txl; it stays QUEUED, held by the
+ * caller. Only the mtx holder writes txl: the load of its first entry
+ * and the stores of list_del() are one step.
  */
-inline ep_ready_take(it)
+inline ep_ready_pop(it)
 {
 	d_step {				/* epi = list_first_entry_or_null(&ep->txl, ...); list_del(&epi->txlink) */
 		if
@@ -514,19 +515,51 @@ inline ep_ready_take(it)
 			txl_del(it)
 		fi
 	}
+}
+
+/*
+ * ep_ready_release(): a popped item goes IDLE before the caller re-polls
+ * it. The release store of IDLE orders the node's re-initialisation
+ * before the next claim (C1); the smp_mb() after it orders the IDLE
+ * store before the re-poll's loads, pairing with (B1).
+ */
+inline ep_ready_release(it)
+{
+#ifndef RFC3
+	atomic {				/* wfcq_node_init(&epi->rdllink); (B2) smp_store_release(&epi->state, IDLE); smp_mb() */
+		lnk[NODE(it)] = NIL;		/* private, ordered by the release */
+		assert(!inq[it]);		/* IDLE only once off every queue */
+		state[it] = IDLE
+	}
+#else
+	lnk[NODE(it)] = NIL			/* wfcq_node_init(&epi->rdllink) */
+#endif
+}
+
+/* ep_ready_take(): ep_ready_pop(), then ep_ready_release() */
+inline ep_ready_take(it)
+{
+	ep_ready_pop(it);
 	if
 	:: it == NONE -> skip
-	:: else ->
-#ifndef RFC3
-		atomic {			/* wfcq_node_init(&epi->rdllink); (B2) smp_store_release(&epi->state, IDLE); smp_mb() */
-			lnk[NODE(it)] = NIL;	/* private, ordered by the release */
-			assert(!inq[it]);	/* IDLE only once off every queue */
-			state[it] = IDLE
-		}
-#else
-		lnk[NODE(it)] = NIL		/* wfcq_node_init(&epi->rdllink) */
-#endif
+	:: else -> ep_ready_release(it)
 	fi
+}
+
+/*
+ * list_add(&epi->txlink, &ep->txl) or list_add_tail() of an item that
+ * the caller popped and still holds: QUEUED, on no queue.
+ */
+inline txl_add_held(i, tail)
+{
+	d_step {
+		assert(state[i] == QUEUED && !inq[i] && !deleted[i]);
+		inq[i] = 1;
+		if
+		:: tail -> txl_add_tail(i)
+		:: else -> txl_add_head(i)
+		fi
+	}
 }
 
 /*
@@ -565,8 +598,10 @@ inline ep_ready_wait_linked(i)
 }
 
 /*
- * ep_send_events() with ep_deliver_event() inlined; the Waiter's locals
- * res (events delivered), fault (-EFAULT) and got[] (what the user got).
+ * ep_send_events() with ep_deliver_lt() and ep_deliver_event() inlined;
+ * the Waiter's locals res (events delivered), fault (-EFAULT), got[]
+ * (what the user got) and rq (the level-triggered item 0 is on the
+ * call's list of re-queued items; only item 0 can be level-triggered).
  */
 inline ep_send_events()
 {
@@ -575,11 +610,45 @@ inline ep_send_events()
 	res = 0;
 	do
 	:: res < MAXEV ->
-		ep_ready_take(it);		/* epi = ep_ready_take(ep) */
+		ep_ready_pop(it);		/* epi = ep_ready_pop(ep) */
 		if
 		:: it == NONE -> break
 		:: else -> skip
 		fi;
+		held = 0;
+		if
+		:: LT(it) && !ONESHOT(it) ->	/* ep_deliver_lt(): the item is still QUEUED */
+			r = (cond[it] && mask[it]);	/* revents = ep_item_poll() */
+			if
+			:: !r ->		/* return 0: released and polled again below */
+#ifdef LT_NOREPOLL
+				ep_ready_release(it);	/* mutant: released without the second poll */
+				held = 1
+#else
+				skip
+#endif
+			:: r && nfault < NFAULT ->	/* epoll_put_uevent() faults */
+				nfault++;
+				txl_add_held(it, 0);	/* ep_ready_push_front(ep, epi) */
+				r = 0; it = NONE;
+				fault = (res == 0);	/* return -EFAULT; if (!res) res = delivered */
+				break
+			:: r ->			/* delivered, still QUEUED */
+				atomic {
+					assert(!deleted[it] && state[it] == QUEUED);
+					got[it] = 1;
+					res++
+				}
+				rq = 1;		/* list_add_tail(&epi->txlink, requeued) */
+				held = 1
+			fi;
+			r = 0
+		:: else -> skip
+		fi;
+		if
+		:: held -> skip
+		:: else ->
+		ep_ready_release(it);		/* ep_ready_release(ep, epi) */
 		r = (cond[it] && mask[it]);	/* ep_deliver_event(): revents = ep_item_poll() */
 #ifdef RFC3
 		atomic {			/* RFC v3: epi->state = EP_STATE_IDLE after the poll */
@@ -625,10 +694,15 @@ inline ep_send_events()
 				won = 0
 			:: else -> skip
 			fi
+		fi
 		fi;
-		r = 0; it = NONE
+		r = 0; it = NONE; held = 0
 	:: else -> break
 	od;
+	if
+	:: rq -> txl_add_held(0, 1); rq = 0	/* list_splice_tail(&requeued, &ep->txl) */
+	:: else -> skip
+	fi;
 	ep_ready_kick();			/* ep_ready_done(): ep_harvest_end(); ep_ready_kick() */
 	mutex_unlock()				/* mutex_unlock(&ep->mtx) */
 }
@@ -794,7 +868,7 @@ proctype Producer(byte id)
 proctype Waiter(byte w)
 {
 	byte n, nx, last, old, it, res, i, x;
-	bit e1, av, eavail, r, won, fault;
+	bit e1, av, eavail, r, won, fault, held, rq;
 	bit got[NITEMS];
 
 restart:					/* epoll_wait() -> ep_poll(ep, events, MAXEV, NULL) */

@@ -236,6 +236,7 @@ check burst-safety       pass safety "$BURST"
 check waiters-safety     pass safety "$WAITERS"
 check waiters-wake       pass ltl    "$WAITERS" wake
 check lt-safety          pass safety "$LT"
+check lt-noloss          pass ltl    "$LT" noloss
 check poll-safety        pass safety "$POLL"
 check del3-safety        pass safety "$DEL3"
 check del3-waitends      pass ltl    "$DEL3" waitends
@@ -251,6 +252,7 @@ check noclaim-variant    fail safety "-DNOCLAIM"
 check no-kick-variant    fail safety "-DNO_KICK"
 check nosync-variant     fail safety "-DNOSYNC"
 check no-oneshot-variant fail safety "-DNO_ONESHOT $SMALL"
+check lt-norepoll-variant fail safety "-DLT_NOREPOLL -DLT0 -DNEV=2 $SMALL"
 
 T1=$(date +%s)
 if [ "$ONLY" != "  " ] && [ $((NOK + NBAD)) -eq 0 ]; then

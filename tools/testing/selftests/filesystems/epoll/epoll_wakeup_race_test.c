@@ -346,6 +346,46 @@ static void wk_find_item_ws(struct __test_metadata *_metadata, struct wk *w)
 }
 
 /*
+ * EPOLL_CTL_MOD gives EPOLLWAKEUP to a level-triggered item that is
+ * queued already, delivered and still ready: from the next epoll_wait()
+ * that returns it on, a source is active (W1), until a read and an empty
+ * epoll_wait() (W2).
+ */
+TEST(wakeup_added_to_queued_lt)
+{
+	struct epoll_event ev;
+	const char *why;
+	struct wk w;
+	int i;
+
+	if (wk_setup(&w, EPOLLIN, &why)) {
+		int err = errno;
+
+		wk_teardown(&w);
+		if (why)
+			SKIP(return, "%s", why);
+		ASSERT_TRUE(false) TH_LOG("setup: %s", strerror(err));
+	}
+	ASSERT_EQ(0, race_epoll_mod(w.epfd, w.rfd, EPOLLIN, 1));
+	ASSERT_EQ(0, wk_write(&w));
+	ASSERT_EQ(1, epoll_wait(w.epfd, &ev, 1, 0));
+	ASSERT_EQ(0, race_epoll_mod(w.epfd, w.rfd, EPOLLIN | EPOLLWAKEUP, 1));
+	ASSERT_EQ(1, ws_find(wk_basename(&w), &w.item_ws, 1));
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(1, epoll_wait(w.epfd, &ev, 1, 0));
+		usleep(WS_SETTLE_US);
+		EXPECT_TRUE(wk_any_active(&w))
+			TH_LOG("W1: call %d after the MOD, no active source", i);
+	}
+	ASSERT_EQ(1, wk_drain(&w));
+	ASSERT_EQ(0, epoll_wait(w.epfd, &ev, 1, 0));
+	usleep(WS_SETTLE_US);
+	EXPECT_TRUE(wk_all_inactive(&w))
+		TH_LOG("W2: nothing pending, a source is active");
+	wk_teardown(&w);
+}
+
+/*
  * After EPOLL_CTL_MOD clearing EPOLLWAKEUP or EPOLL_CTL_DEL: the item's
  * source is gone and nothing of this instance stays active or pending (W2).
  */
@@ -397,10 +437,15 @@ TEST_F(wakeup, sources)
 
 	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 	if (!variant->et) {
-		/* Delivered, still ready, re-queued: still active. */
+		/*
+		 * Delivered, still ready, re-queued: still active, and
+		 * under the file's name, not only the instance's.
+		 */
 		usleep(WS_SETTLE_US);
 		EXPECT_TRUE(wk_any_active(w))
 			TH_LOG("W1: ready LT event, no active source");
+		EXPECT_LT(0, ws_active_ms(w->item_ws))
+			TH_LOG("ready LT event, the file's source is idle");
 		ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
 		usleep(WS_SETTLE_US);
 		EXPECT_TRUE(wk_any_active(w))
