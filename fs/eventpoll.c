@@ -1148,13 +1148,15 @@ static inline bool ep_has_wakeup_source(struct epitem *epi)
  *
  * Called by the winner of ep_claim() for an event (ep_poll_callback(), any
  * context, no lock; or ep_ready_add() under ep->mtx), before it links the
- * node. Only the claim winner writes @epi->ws_counted here, and the
- * enqueue that follows orders the write: (B5) the xchg() of
- * wfcq_enqueue() is fully ordered, and the consumer reaches @epi through
- * the READ_ONCE() of the link (see include/linux/wfcqueue.h). The
- * increment and the flag stay inside the RCU read-side section that found
- * @epi->ws, so that ep_destroy_wakeup_source()'s synchronize_rcu() makes
- * both visible to ep_modify() before it gives the count back.
+ * node, and by ep_pm_keep() for an item that the consumer holds QUEUED,
+ * under ep->mtx. Only the claim winner or that consumer writes
+ * @epi->ws_counted here. The claim winner's enqueue orders its write:
+ * (B5) the xchg() of wfcq_enqueue() is fully ordered, and the consumer
+ * reaches @epi through the READ_ONCE() of the link (see
+ * include/linux/wfcqueue.h). The increment and the flag stay inside the
+ * RCU read-side section that found @epi->ws, so that
+ * ep_destroy_wakeup_source()'s synchronize_rcu() makes both visible to
+ * ep_modify() before it gives the count back.
  */
 static inline void ep_pm_stay_awake_rcu(struct epitem *epi)
 {
@@ -1233,14 +1235,10 @@ static void ep_pm_requeue(struct eventpoll *ep, struct epitem *epi)
  * was queued is not counted yet; count it now, as a claim winner would.
  * No callback writes ws_counted of a QUEUED item. ep->mtx held.
  */
-static void ep_pm_keep(struct eventpoll *ep, struct epitem *epi)
+static void ep_pm_keep(struct epitem *epi)
 {
-	if (READ_ONCE(epi->ws_counted) || !ep_has_wakeup_source(epi))
-		return;
-
-	__pm_stay_awake(ep_wakeup_source(epi));
-	atomic_inc(&ep->ws_pending);
-	WRITE_ONCE(epi->ws_counted, true);
+	if (!READ_ONCE(epi->ws_counted) && ep_has_wakeup_source(epi))
+		ep_pm_stay_awake_rcu(epi);
 }
 
 /*
@@ -2633,12 +2631,12 @@ static int ep_modify(struct eventpoll *ep, struct epitem *epi,
  * @requeued, which ep_send_events() links at txl's tail once it is done
  * with the items it took. @epi stays QUEUED throughout, and counted for
  * EPOLLWAKEUP with its own source active (ep_pm_keep()): no claim, no
- * atomic operation and no barrier per item. A callback that runs meanwhile sees QUEUED
- * and leaves @epi alone. No event is lost that way, because an item
- * leaves the ready list only after a poll that follows its release:
- * when the poll of a held item finds nothing, the caller releases it
- * and polls it again, and by (B1)/(B2) that poll sees every event
- * whose callback saw QUEUED.
+ * atomic operation and no barrier per item. A callback that runs
+ * meanwhile sees QUEUED and leaves @epi alone. No event is lost that
+ * way, because an item leaves the ready list only after a poll that
+ * follows its release: when the poll of a held item finds nothing, the
+ * caller releases it and polls it again, and by (B1)/(B2) that poll sees
+ * every event whose callback saw QUEUED.
  *
  * Returns 1 if an event was delivered, -EFAULT if copy_to_user()
  * faulted (@epi goes back at the head of txl, still QUEUED), or 0 if
@@ -2662,7 +2660,7 @@ static int ep_deliver_lt(struct eventpoll *ep, struct epitem *epi,
 		return -EFAULT;
 	}
 	*uevents = next;
-	ep_pm_keep(ep, epi);
+	ep_pm_keep(epi);
 	list_add_tail(&epi->txlink, requeued);
 	return 1;
 }
