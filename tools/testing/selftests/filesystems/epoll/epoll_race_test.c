@@ -701,7 +701,10 @@ TEST_F_TIMEOUT(race, oneshot_rearm_race, RACE_TIMEOUT)
  * wait must return min(maxevents, 14) distinct files, and the ready
  * files must take turns: within any ceil(14 / maxevents) + 1
  * consecutive waits every file is reported.  EPOLL_RACE_ITERS * 2 waits
- * per variant.
+ * per variant.  In the fifo_hog variant the writer shares its CPU with a
+ * SCHED_FIFO thread that spins and sleeps in turns, so that the writer
+ * is preempted anywhere in write(), on PREEMPT_RT also inside the wakeup
+ * callback, while the waits run on another CPU.
  */
 #define LT_NSRC		14
 
@@ -710,6 +713,7 @@ FIXTURE(lt) {
 
 FIXTURE_VARIANT(lt) {
 	int maxevents;
+	bool fifo_hog;
 };
 
 FIXTURE_VARIANT_ADD(lt, max1) {
@@ -728,6 +732,11 @@ FIXTURE_VARIANT_ADD(lt, max_double) {
 	.maxevents = 2 * LT_NSRC,
 };
 
+FIXTURE_VARIANT_ADD(lt, max5_fifo_hog) {
+	.maxevents = 5,
+	.fifo_hog = true,
+};
+
 FIXTURE_SETUP(lt)
 {
 }
@@ -738,6 +747,9 @@ FIXTURE_TEARDOWN(lt)
 
 struct lt_ctx {
 	struct race_src src[LT_NSRC];
+	cpu_set_t writer_cpu;		/* fifo_hog: the writer's and the hog's */
+	bool pin;
+	int hog;			/* 0 starting, 1 running, 2 refused */
 	int quit;
 };
 
@@ -747,6 +759,10 @@ static void *lt_writer(void *arg)
 	struct lt_ctx *c = t->ctx;
 	uint32_t rnd = race_seed(t->id + 51);
 
+	if (c->pin && sched_setaffinity(0, sizeof(c->writer_cpu), &c->writer_cpu)) {
+		race_fail("writer: sched_setaffinity: %s", strerror(errno));
+		return NULL;
+	}
 	while (!load_int(&c->quit) && !race_stopped()) {
 		uint32_t r = race_rand(&rnd);
 
@@ -755,6 +771,50 @@ static void *lt_writer(void *arg)
 		race_spin((r >> 8) % 2048);
 	}
 	return NULL;
+}
+
+/* SCHED_FIFO on the writer's CPU: spin up to a few ms, sleep, repeat. */
+static void *lt_hog(void *arg)
+{
+	struct race_thread *t = arg;
+	struct lt_ctx *c = t->ctx;
+	struct sched_param sp = { .sched_priority = 1 };
+	uint32_t rnd = race_seed(t->id + 53);
+
+	if (sched_setaffinity(0, sizeof(c->writer_cpu), &c->writer_cpu) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		__atomic_store_n(&c->hog, 2, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	__atomic_store_n(&c->hog, 1, __ATOMIC_RELEASE);
+	while (!load_int(&c->quit) && !race_stopped()) {
+		uint32_t r = race_rand(&rnd);
+
+		race_spin((r >> 8) % 16384);
+		usleep(r % 256);
+	}
+	return NULL;
+}
+
+/* fifo_hog: the writer and the hog on one CPU, the caller on another. */
+static int lt_pin(struct lt_ctx *c)
+{
+	cpu_set_t all, own;
+	int cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(all), &all))
+		return -1;
+	CPU_ZERO(&c->writer_cpu);
+	CPU_ZERO(&own);
+	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++) {
+		if (!CPU_ISSET(cpu, &all))
+			continue;
+		CPU_SET(cpu, n++ ? &own : &c->writer_cpu);
+	}
+	if (n < 2)
+		return 1;
+	c->pin = true;
+	return sched_setaffinity(0, sizeof(own), &own) ? -1 : 0;
 }
 
 TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
@@ -766,11 +826,25 @@ TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
 	uint64_t deadline = race_deadline();
 	struct epoll_event ev[2 * LT_NSRC];
 	long last_seen[LT_NSRC];
-	struct race_thread t;
+	struct race_thread t, hog;
 	struct lt_ctx c;
-	int epfd, i, n, nt;
+	int epfd, i, n, nt, nh = 0;
 
 	memset(&c, 0, sizeof(c));
+	if (variant->fifo_hog) {
+		i = lt_pin(&c);
+		if (i > 0)
+			SKIP(return, "fifo_hog needs two CPUs");
+		ASSERT_EQ(0, i) TH_LOG("sched_setaffinity: %s", strerror(errno));
+		nh = start_threads(&hog, 1, &c, lt_hog);
+		ASSERT_EQ(1, nh);
+		while (!load_int(&c.hog))
+			usleep(1000);
+		if (load_int(&c.hog) == 2) {
+			join_threads(&hog, nh);
+			SKIP(return, "no SCHED_FIFO thread on the writer's CPU");
+		}
+	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, epfd);
 	for (i = 0; i < LT_NSRC; i++) {
@@ -812,6 +886,7 @@ TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
 	}
 	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
 	join_threads(&t, nt);
+	join_threads(&hog, nh);
 	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
 	for (i = 0; i < LT_NSRC; i++)
 		race_src_close(&c.src[i]);
