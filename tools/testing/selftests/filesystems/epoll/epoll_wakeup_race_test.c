@@ -35,6 +35,7 @@
 
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "epoll_race.h"
@@ -847,6 +848,35 @@ TEST_F_TIMEOUT(wakeup, many, RACE_TIMEOUT)
 	self->w.rfd = w[0].rfd;
 	TH_LOG("%lu rounds, %ld with events still pending", it - 1,
 	       pending_checked);
+}
+
+/*
+ * A fault while epoll_wait() copies the event out puts the event back:
+ * it is still pending, so a source stays active (W1) until the
+ * epoll_wait() that retrieves it, and none once it is read (W2).
+ */
+TEST_F(wakeup, efault_put_back)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct wk *w = &self->w;
+	struct epoll_event ev;
+	void *bad;
+
+	bad = mmap(NULL, page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, wk_write(w));
+	ASSERT_EQ(-1, epoll_wait(w->epfd, bad, 1, 0));
+	ASSERT_EQ(EFAULT, errno);
+	usleep(WS_SETTLE_US);
+	EXPECT_TRUE(wk_any_active(w))
+		TH_LOG("W1: event put back after EFAULT, no active source");
+	ASSERT_EQ(1, epoll_wait(w->epfd, &ev, 1, 0));
+	ASSERT_EQ(1, wk_drain(w));
+	ASSERT_EQ(0, epoll_wait(w->epfd, &ev, 1, 0));
+	usleep(WS_SETTLE_US);
+	EXPECT_TRUE(wk_all_inactive(w))
+		TH_LOG("W2: nothing pending, a source is active");
+	munmap(bad, page);
 }
 
 /*
