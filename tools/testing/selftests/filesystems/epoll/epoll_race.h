@@ -53,6 +53,8 @@
 #define RACE_WAIT_MS_DEFAULT	3000
 #define RACE_WAIT_MS_MAX	20000
 #define RACE_WAIT_MS		race_wait_ms()
+/* A helper thread or child process must have started by then. */
+#define RACE_START_MS		60000
 /* Harness timeout of one test: busy phase + drain + slack for TCG. */
 #define RACE_TIMEOUT		60
 
@@ -205,11 +207,6 @@ static inline void race_spin(unsigned int n)
 		race_relax();
 }
 
-/*
- * Wait until *flag == want, spinning a little and then yielding, since
- * there are often more threads than CPUs.  Gives up at @deadline_ms;
- * RACE_NO_DEADLINE waits for a slow thread as long as the test runs.
- */
 /* Threads of a test: each gets the test's context and its index. */
 struct race_thread {
 	pthread_t tid;
@@ -248,6 +245,11 @@ static inline int load_int(const int *p)
 
 #define RACE_NO_DEADLINE	UINT64_MAX
 
+/*
+ * Wait until *flag == want, spinning a little and then yielding, since
+ * there are often more threads than CPUs.  Gives up at @deadline_ms;
+ * RACE_NO_DEADLINE waits for a slow thread as long as the test runs.
+ */
 static inline bool race_wait_eq(const int *flag, int want, uint64_t deadline_ms)
 {
 	unsigned int i;
@@ -262,6 +264,77 @@ static inline bool race_wait_eq(const int *flag, int want, uint64_t deadline_ms)
 		if (race_stopped() || race_now_ms() > deadline_ms)
 			return false;
 		sched_yield();
+	}
+}
+
+/*
+ * Split the CPUs the caller may run on: the last one into @one, the
+ * others into @rest, and move the caller onto @rest, so that it keeps
+ * running while a SCHED_FIFO hog holds @one.  Returns 0; 1 with fewer
+ * than two CPUs (@rest then holds the one CPU and nothing is moved); or
+ * -1 with errno set.
+ */
+static inline int race_split_cpus(cpu_set_t *one, cpu_set_t *rest)
+{
+	int cpu = CPU_SETSIZE - 1;
+
+	CPU_ZERO(one);
+	if (sched_getaffinity(0, sizeof(*rest), rest))
+		return -1;
+	if (CPU_COUNT(rest) < 2)
+		return 1;
+	while (!CPU_ISSET(cpu, rest))
+		cpu--;
+	CPU_SET(cpu, one);
+	CPU_CLR(cpu, rest);
+	return sched_setaffinity(0, sizeof(*rest), rest) ? -1 : 0;
+}
+
+/* What a hog started with race_hog() says of itself. */
+enum { RACE_HOG_STARTING, RACE_HOG_ON, RACE_HOG_REFUSED };
+
+/*
+ * Be a SCHED_FIFO hog on @cpu (NULL: where the caller runs) until *stop
+ * is set, the test fails or @end_ms passes: spin all along or, with
+ * @nap, spin up to a few hundred microseconds and sleep up to 255 us in
+ * turns, so that the threads it preempts run a little now and then.
+ * Sets *state to RACE_HOG_ON, or RACE_HOG_REFUSED when the CPU or the
+ * policy is refused; either way it returns, so a forked hog can _exit().
+ */
+static inline void race_hog(int *state, const int *stop, const cpu_set_t *cpu,
+			    uint64_t end_ms, bool nap)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	uint32_t rnd = race_seed(53);
+
+	if ((cpu && sched_setaffinity(0, sizeof(*cpu), cpu)) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		__atomic_store_n(state, RACE_HOG_REFUSED, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(state, RACE_HOG_ON, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE) && !race_stopped() &&
+	       race_now_ms() < end_ms) {
+		uint32_t r = race_rand(&rnd);
+
+		if (!nap)
+			continue;
+		race_spin((r >> 8) % 16384);
+		usleep(r % 256);
+	}
+}
+
+/* Wait up to @ms for race_hog() to set *state; returns what it set. */
+static inline int race_hog_wait(const int *state, unsigned int ms)
+{
+	uint64_t end = race_now_ms() + ms;
+	int s;
+
+	for (;;) {
+		s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+		if (s != RACE_HOG_STARTING || race_now_ms() >= end)
+			return s;
+		usleep(100);
 	}
 }
 

@@ -748,8 +748,7 @@ FIXTURE_TEARDOWN(lt)
 struct lt_ctx {
 	struct race_src src[LT_NSRC];
 	cpu_set_t writer_cpu;		/* fifo_hog: the writer's and the hog's */
-	bool pin;
-	int hog;			/* 0 starting, 1 running, 2 refused */
+	int hog;			/* fifo_hog: RACE_HOG_* */
 	int quit;
 };
 
@@ -759,7 +758,8 @@ static void *lt_writer(void *arg)
 	struct lt_ctx *c = t->ctx;
 	uint32_t rnd = race_seed(t->id + 51);
 
-	if (c->pin && sched_setaffinity(0, sizeof(c->writer_cpu), &c->writer_cpu)) {
+	if (load_int(&c->hog) == RACE_HOG_ON &&
+	    sched_setaffinity(0, sizeof(c->writer_cpu), &c->writer_cpu)) {
 		race_fail("writer: sched_setaffinity: %s", strerror(errno));
 		return NULL;
 	}
@@ -773,48 +773,14 @@ static void *lt_writer(void *arg)
 	return NULL;
 }
 
-/* SCHED_FIFO on the writer's CPU: spin up to a few ms, sleep, repeat. */
+/* fifo_hog: SCHED_FIFO on the writer's CPU, spinning and sleeping. */
 static void *lt_hog(void *arg)
 {
 	struct race_thread *t = arg;
 	struct lt_ctx *c = t->ctx;
-	struct sched_param sp = { .sched_priority = 1 };
-	uint32_t rnd = race_seed(t->id + 53);
 
-	if (sched_setaffinity(0, sizeof(c->writer_cpu), &c->writer_cpu) ||
-	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
-		__atomic_store_n(&c->hog, 2, __ATOMIC_RELEASE);
-		return NULL;
-	}
-	__atomic_store_n(&c->hog, 1, __ATOMIC_RELEASE);
-	while (!load_int(&c->quit) && !race_stopped()) {
-		uint32_t r = race_rand(&rnd);
-
-		race_spin((r >> 8) % 16384);
-		usleep(r % 256);
-	}
+	race_hog(&c->hog, &c->quit, &c->writer_cpu, RACE_NO_DEADLINE, true);
 	return NULL;
-}
-
-/* fifo_hog: the writer and the hog on one CPU, the caller on another. */
-static int lt_pin(struct lt_ctx *c)
-{
-	cpu_set_t all, own;
-	int cpu, n = 0;
-
-	if (sched_getaffinity(0, sizeof(all), &all))
-		return -1;
-	CPU_ZERO(&c->writer_cpu);
-	CPU_ZERO(&own);
-	for (cpu = 0; cpu < CPU_SETSIZE && n < 2; cpu++) {
-		if (!CPU_ISSET(cpu, &all))
-			continue;
-		CPU_SET(cpu, n++ ? &own : &c->writer_cpu);
-	}
-	if (n < 2)
-		return 1;
-	c->pin = true;
-	return sched_setaffinity(0, sizeof(own), &own) ? -1 : 0;
 }
 
 TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
@@ -828,22 +794,27 @@ TEST_F_TIMEOUT(lt, round_robin, RACE_TIMEOUT)
 	long last_seen[LT_NSRC];
 	struct race_thread t, hog;
 	struct lt_ctx c;
+	cpu_set_t own;
 	int epfd, i, n, nt, nh = 0;
 
 	memset(&c, 0, sizeof(c));
 	if (variant->fifo_hog) {
-		i = lt_pin(&c);
+		i = race_split_cpus(&c.writer_cpu, &own);
 		if (i > 0)
 			SKIP(return, "fifo_hog needs two CPUs");
 		ASSERT_EQ(0, i) TH_LOG("sched_setaffinity: %s", strerror(errno));
 		nh = start_threads(&hog, 1, &c, lt_hog);
 		ASSERT_EQ(1, nh);
-		while (!load_int(&c.hog))
-			usleep(1000);
-		if (load_int(&c.hog) == 2) {
+		i = race_hog_wait(&c.hog, RACE_START_MS);
+		if (i != RACE_HOG_ON) {
+			__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
 			join_threads(&hog, nh);
-			SKIP(return, "no SCHED_FIFO thread on the writer's CPU");
 		}
+		ASSERT_NE(RACE_HOG_STARTING, i)
+			TH_LOG("the SCHED_FIFO thread did not start in %d ms",
+			       RACE_START_MS);
+		if (i == RACE_HOG_REFUSED)
+			SKIP(return, "no SCHED_FIFO thread on the writer's CPU");
 	}
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, epfd);

@@ -49,7 +49,6 @@
 #define ST_WAIT_MS_DEFAULT	4000
 #define ST_GAP_MS		300
 #define ST_HOG_MAX_MS		1000	/* the hog gives up its CPU by then */
-#define ST_START_MS		60000	/* a child must be asleep by then */
 #define ST_TIMEOUT		300
 #define ST_WAITERS		3	/* P1 (index 0), P2, P3 */
 #define ST_HOG			ST_WAITERS	/* its slot in st_ctx.pid[] */
@@ -65,7 +64,7 @@ struct st_slot {
 
 struct st_shared {
 	struct st_slot w[ST_WAITERS];
-	int hog;		/* 0 starting, 1 spinning as SCHED_FIFO, 2 refused */
+	int hog;		/* RACE_HOG_* */
 	int hog_stop;
 };
 
@@ -134,8 +133,7 @@ static void st_close(struct st_ctx *c)
 FIXTURE_SETUP(stranded)
 {
 	struct st_ctx *c = &self->c;
-	cpu_set_t all;
-	int cpu, last = -1, n = 0;
+	int ret;
 
 	c->efd = -1;
 	c->epfd[0] = -1;
@@ -143,23 +141,10 @@ FIXTURE_SETUP(stranded)
 	c->sh = mmap(NULL, sizeof(*c->sh), PROT_READ | PROT_WRITE,
 		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, c->sh);
-	ASSERT_EQ(0, sched_getaffinity(0, sizeof(all), &all));
-	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, &all)) {
-			n++;
-			last = cpu;
-		}
-	}
-	c->others = all;
-	CPU_ZERO(&c->victim);
-	c->pin = n >= 2;
-	if (c->pin) {
-		CPU_SET(last, &c->victim);
-		CPU_CLR(last, &c->others);
-		/* The parent must run while the hog holds P1's CPU. */
-		ASSERT_EQ(0, sched_setaffinity(0, sizeof(c->others),
-					       &c->others));
-	}
+	/* The parent must run while the hog holds P1's CPU. */
+	ret = race_split_cpus(&c->victim, &c->others);
+	ASSERT_LE(0, ret) TH_LOG("sched_setaffinity: %s", strerror(errno));
+	c->pin = !ret;
 }
 
 FIXTURE_TEARDOWN(stranded)
@@ -194,24 +179,6 @@ static void st_waiter(struct st_slot *s, int epfd, bool handler)
 		pause();
 }
 
-/* Spin as SCHED_FIFO on P1's CPU until told to stop, ST_HOG_MAX_MS at most. */
-static void st_hog(struct st_shared *sh)
-{
-	struct sched_param sp = { .sched_priority = 1 };
-	__u64 end;
-
-	if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
-		__atomic_store_n(&sh->hog, 2, __ATOMIC_RELEASE);
-		_exit(0);
-	}
-	__atomic_store_n(&sh->hog, 1, __ATOMIC_RELEASE);
-	end = race_now_ms() + ST_HOG_MAX_MS;
-	while (!__atomic_load_n(&sh->hog_stop, __ATOMIC_ACQUIRE) &&
-	       race_now_ms() < end)
-		race_relax();
-	_exit(0);
-}
-
 /* fork(); the child dies with the parent and runs on @cpus. */
 static pid_t st_spawn(struct st_ctx *c, int slot,
 		      const cpu_set_t *cpus)
@@ -243,7 +210,7 @@ static bool st_sleeping(pid_t pid)
 /* Wait until waiter @s (process @pid) sleeps in epoll_wait(). */
 static bool st_wait_asleep(struct st_slot *s, pid_t pid)
 {
-	__u64 end = race_now_ms() + ST_START_MS;
+	__u64 end = race_now_ms() + RACE_START_MS;
 
 	while (race_now_ms() < end) {
 		if (__atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) &&
@@ -349,15 +316,15 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
 		if (c->pin) {
 			pid = st_spawn(c, ST_HOG, &c->victim);
 			ASSERT_LE(0, pid);
-			if (!pid)
-				st_hog(sh);
-			end = race_now_ms() + ST_START_MS;
-			while (!(hog = __atomic_load_n(&sh->hog,
-						       __ATOMIC_ACQUIRE)) &&
-			       race_now_ms() < end)
-				usleep(100);
+			if (!pid) {
+				/* Spins on P1's CPU, ST_HOG_MAX_MS at most. */
+				race_hog(&sh->hog, &sh->hog_stop, NULL,
+					 race_now_ms() + ST_HOG_MAX_MS, false);
+				_exit(0);
+			}
+			hog = race_hog_wait(&sh->hog, RACE_START_MS);
 		}
-		weak += hog != 1;
+		weak += hog != RACE_HOG_ON;
 
 		if (variant->eintr)
 			ASSERT_EQ(0, kill(c->pid[0], SIGUSR1));
@@ -366,7 +333,8 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
 		if (!variant->eintr)
 			ASSERT_EQ(0, kill(c->pid[0], SIGKILL));
 		/* eintr: hold P1 off until a remaining waiter harvested. */
-		while (variant->eintr && hog == 1 && st_woken(sh, nw, &bad) < 0 &&
+		while (variant->eintr && hog == RACE_HOG_ON &&
+		       st_woken(sh, nw, &bad) < 0 &&
 		       race_now_ns() < t1 + ST_GAP_MS / 2 * NS_PER_MS)
 			usleep(100);
 		__atomic_store_n(&sh->hog_stop, 1, __ATOMIC_RELEASE);
@@ -416,7 +384,7 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
 			       !variant->eintr ? "killed" :
 			       !p1.done ? "did not return" :
 			       p1.ret < 0 ? strerror(p1.err) : "harvested",
-			       hog == 1 ? "" : " (no SCHED_FIFO hog)");
+			       hog == RACE_HOG_ON ? "" : " (no SCHED_FIFO hog)");
 	}
 	ksft_print_msg("%s in %lu of %lu rounds; %lu rounds without a SCHED_FIFO hog\n",
 		       variant->eintr ? "P1 left with EINTR" :
