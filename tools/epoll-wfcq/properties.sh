@@ -2,7 +2,8 @@
 # properties.sh: what the series promises about fs/eventpoll.c that a grep
 # can show. Prints "ok"/"not ok" per property; exits non-zero on a failure.
 set -u
-f=$(dirname "$0")/../../fs/eventpoll.c
+. "$(dirname "$0")/lib.sh"
+f=$TOP/fs/eventpoll.c
 n=0 bad=0
 prop() {
 	n=$((n + 1))
@@ -26,4 +27,11 @@ prop "no ep->lock, ovflist or seqcount left (outside comments)" \
 # The kernel build enforces this; the grep shows the assertion is there.
 prop "struct epitem stays within 120 bytes (build-time assertion)" \
 	'grep -q "BUILD_BUG_ON(sizeof(void \*) == 8 && sizeof(struct epitem) > 120)" "$f"'
+# No new user-visible interface: fdinfo as in the base, no uapi header.
+fdinfo() { awk '/^static void ep_show_fdinfo\(/,/^}/'; }
+base_fdinfo=$(git -C "$BASE_REPO" show base:fs/eventpoll.c 2>/dev/null | fdinfo)
+prop "ep_show_fdinfo() is the base's, line for line" \
+	'[ -n "$base_fdinfo" ] && [ "$(fdinfo <"$f")" = "$base_fdinfo" ]'
+prop "the series changes no include/uapi header" \
+	'! grep -q "^diff --git a/include/uapi/" "$TOP"/patches/v$SERIES_VERSION-*.patch'
 exit $bad
