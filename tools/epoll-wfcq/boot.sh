@@ -3,6 +3,7 @@
 # /dev/kvm is usable, else TCG) and let its init run the tests. The
 # console goes to LOG.console, the tests' output to LOG.tap. A guest that
 # does not finish within TIMEOUT seconds is killed and reported failed.
+# ICOUNT=1 (TCG only) runs the guest on instruction-counted virtual time.
 set -eu
 STAGE=boot
 . "$(dirname "$0")/lib.sh"
@@ -18,11 +19,22 @@ accel=$("$HARNESS/accel.sh" "$kernel")
 cpu=max,la57=off
 [ "$accel" = kvm ] && cpu=host
 rm -f "$log.console" "$log.tap"
-say "booting $(basename "$kernel") (smp=$smp mem=$mem accel=$accel timeout=${timeout}s)"
+icount=
+if [ "$accel" = tcg ] && [ -n "${ICOUNT:-}" ]; then
+	# One nanosecond of guest time per guest instruction: a guest's
+	# timings become instruction counts, whatever else the host runs.
+	# icount needs the single-threaded translator.
+	accel=tcg,thread=single icount="-icount shift=0,sleep=off"
+elif [ "$accel" = tcg ]; then
+	accel=tcg,thread=multi
+elif [ -n "${ICOUNT:-}" ]; then
+	say "ICOUNT ignored: the guest runs under $accel"
+fi
+say "booting $(basename "$kernel") (smp=$smp mem=$mem accel=$accel${icount:+ $icount} timeout=${timeout}s)"
 t0=$(date +%s)
 rc=0
-[ "$accel" = tcg ] && accel=tcg,thread=multi
-set -- -accel "$accel" -cpu "$cpu" -smp "$smp" -m "$mem" \
+# shellcheck disable=SC2086
+set -- -accel "$accel" $icount -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 panic=-1 $append" \
 	-display none -nodefaults -no-reboot

@@ -143,6 +143,15 @@ emulation; they are not evidence about scaling.
 The DESIGN.md goals (at least 2x at 8 and 16 producers) are about many
 real CPUs contending for one epoll: judge them with KVM on a machine with
 at least 8 cores (SMP=8 or more)."
+[ "$(m icount)" = yes ] && tcg_note="The guest ran under TCG with -icount shift=0: guest time advances one
+nanosecond per guest instruction, so every time below is a count of
+instructions executed (interrupts included), not of cycles. An atomic
+operation, a barrier or a cache miss counts as one instruction; a
+longer code path counts in full. The counts barely depend on the host's
+load, which is what makes a difference of a few percent visible here.
+Only the single-threaded rows (harvest, remove, ctl, lt_cycle) mean
+anything this way; the contended and latency rows measure the
+translator's round robin of vCPUs."
 [ "$accel" = kvm ] && tcg_note="The guest ran under KVM: vCPUs run at hardware speed, but they are still
 host threads that the host may deschedule (lock-holder preemption), so
 keep the host otherwise idle and SMP at most the number of physical cores.
@@ -170,7 +179,7 @@ Written by \`make bench\` (tools/epoll-wfcq/bench/) on $(m date).
 | | |
 | --- | --- |
 | host | $(m host_cpu) |
-| QEMU | $(m qemu), accelerator $(echo "$accel" | tr '[:lower:]' '[:upper:]') |
+| QEMU | $(m qemu), accelerator $(echo "$accel" | tr '[:lower:]' '[:upper:]')$( [ "$(m icount)" = yes ] && echo ", -icount shift=0") |
 | guest | $(m smp) vCPUs, $(m mem) memory |
 | base kernel | $(m base_uname), $(m base_commit) |
 | patched kernel | $(m patched_uname), $(m patched_commit)$( [ -n "$(m patched_count)" ] && echo " ($(m patched_count) patches on base)") |

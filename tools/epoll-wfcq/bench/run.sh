@@ -11,7 +11,9 @@
 # EPB_ONLY=harvest,tcp_latency for only those benchmarks; the rows and
 # the variables are listed in epoll-bench.c), BENCH_KERNEL_BASE /
 # BENCH_KERNEL_PATCHED (use this bzImage instead of building that
-# variant), EPW_RESULTS (output directory, default results/).
+# variant), EPW_RESULTS (output directory, default results/), ICOUNT=1
+# (TCG: time is counted in guest instructions, see boot.sh; for the
+# single-threaded rows, e.g. EPB_ONLY=harvest,remove,ctl).
 set -eu
 TOP=${TOP:-$(cd "$(dirname "$0")/../../.." && pwd)}
 STAGE=bench
@@ -128,6 +130,7 @@ commit() {
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "host_cpu=$cpu, $(nproc) cores"
 	echo "accel=$accel"
+	[ "$accel" = tcg ] && [ -n "${ICOUNT:-}" ] && echo "icount=yes"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
 	echo "smp=$SMP"
 	echo "mem=${MEM:-2G}"
