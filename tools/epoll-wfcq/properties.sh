@@ -9,7 +9,11 @@ prop() {
 	n=$((n + 1))
 	if eval "$2"; then echo "ok $n $1"; else echo "not ok $n $1"; bad=1; fi
 }
-callback=$(awk '/^static int ep_poll_callback\(/,/^}/' "$f")
+# body NAME: the definition of the static function NAME, read from stdin.
+body() {
+	awk -v re="^static [a-z ]+ $1[(]" '$0 ~ re { p = 1 } p { print } p && /^}/ { exit }'
+}
+callback=$(body ep_poll_callback <"$f")
 prop "ep_poll_callback() exists" '[ -n "$callback" ]'
 prop "ep_poll_callback() takes no lock" \
 	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock"'
@@ -28,10 +32,9 @@ prop "no ep->lock, ovflist or seqcount left (outside comments)" \
 prop "struct epitem stays within 120 bytes (build-time assertion)" \
 	'grep -q "BUILD_BUG_ON(sizeof(void \*) == 8 && sizeof(struct epitem) > 120)" "$f"'
 # No new user-visible interface: fdinfo as in the base, no uapi header.
-fdinfo() { awk '/^static void ep_show_fdinfo\(/,/^}/'; }
-base_fdinfo=$(git -C "$BASE_REPO" show base:fs/eventpoll.c 2>/dev/null | fdinfo)
+base_fdinfo=$(git -C "$BASE_REPO" show base:fs/eventpoll.c 2>/dev/null | body ep_show_fdinfo)
 prop "ep_show_fdinfo() is the base's, line for line" \
-	'[ -n "$base_fdinfo" ] && [ "$(fdinfo <"$f")" = "$base_fdinfo" ]'
+	'[ -n "$base_fdinfo" ] && [ "$(body ep_show_fdinfo <"$f")" = "$base_fdinfo" ]'
 prop "the series changes no include/uapi header" \
 	'! grep -q "^diff --git a/include/uapi/" "$TOP"/patches/v$SERIES_VERSION-*.patch'
 exit $bad
