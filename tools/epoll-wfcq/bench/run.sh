@@ -88,7 +88,11 @@ raw=$out/raw.txt
 n=0 total=$((2 * reps))
 t0=$(date +%s)
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-awk -v n="$(nproc)" '{ exit !($1 > n / 2) }' /proc/loadavg && [ -z "${ICOUNT:-}" ] &&
+# As boot.sh decides: ICOUNT counts instructions only under TCG.
+accel=$("$HARNESS/accel.sh" "$k_base")
+icount=
+[ "$accel" = tcg ] && [ -n "${ICOUNT:-}" ] && icount=yes
+awk -v n="$(nproc)" '{ exit !($1 > n / 2) }' /proc/loadavg && [ -z "$icount" ] &&
 	say "WARNING: the host is busy (load average ${load0%% *} on $(nproc) cores): expect noisy numbers"
 rep=1
 while [ "$rep" -le "$reps" ]; do
@@ -120,7 +124,6 @@ done
 secs=$(($(date +%s) - t0))
 
 # The facts the report states about this run.
-accel=$(cat "$CACHE/kvm-$(cat /proc/sys/kernel/random/boot_id)" 2>/dev/null || echo unknown)
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 grep -q '^flags.* hypervisor' /proc/cpuinfo && cpu="$cpu (itself a virtual machine)"
 commit() {
@@ -130,7 +133,7 @@ commit() {
 	echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "host_cpu=$cpu, $(nproc) cores"
 	echo "accel=$accel"
-	[ "$accel" = tcg ] && [ -n "${ICOUNT:-}" ] && echo "icount=yes"
+	[ -z "$icount" ] || echo "icount=yes"
 	echo "qemu=$(qemu-system-x86_64 --version | head -n 1)"
 	echo "smp=$SMP"
 	echo "mem=${MEM:-2G}"
