@@ -6,7 +6,7 @@
 # like a login (userspace/epw-userspace). Writes a per-boot table to
 # USERSPACE_RESULTS (default results/userspace.md); exits non-zero on any
 # failed boot. Kernels: base, patched (the series), mutant-X (the series
-# plus mutants/X-*.patch). USERSPACE_BURST scales the burst (default 20
+# plus mutants/X-*.patch, or userspace/X-*.patch: j, the 6.16 suspect). USERSPACE_BURST scales the burst (default 20
 # rounds); USERSPACE_TIMEOUT (default 2400 s) bounds one boot, whatever
 # else happens. Guest logs: build/userspace/NN-KERNEL.{console,out}.
 set -eu
@@ -35,7 +35,8 @@ kernel() {
 	base) set -- ;;
 	patched) set -- $(series) ;;
 	mutant-*)
-		m=$(ls "$HARNESS"/mutants/"${name#mutant-}"-*.patch 2>/dev/null | head -n 1)
+		m=$(ls "$HARNESS"/mutants/"${name#mutant-}"-*.patch \
+			"$HARNESS"/userspace/"${name#mutant-}"-*.patch 2>/dev/null | head -n 1)
 		[ -n "$m" ] || die "no mutant ${name#mutant-} in $HARNESS/mutants"
 		set -- $(series) "$m" ;;
 	*) die "unknown kernel $name" ;;
