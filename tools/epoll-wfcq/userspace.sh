@@ -27,14 +27,17 @@ mkdir -p "$out" "$(dirname "$table")"
 "$HARNESS/base.sh"
 img=$("$HARNESS/userspace/image.sh")
 
-# kernel NAME: build the kernel NAME in its own tree (never the trees of
-# make run / make test), print its bzImage.
+# kernel NAME: build the kernel NAME in a tree of its own (never the trees
+# of make run / make test), print a copy of its bzImage. A mutant is
+# built in the series' tree and output, so that only what it changes
+# recompiles; the next build of the series puts them back.
 kernel() {
 	name=$1 src=$BUILD/src-us-$1 kout=$BUILD/us-$1
 	case $name in
 	base) set -- ;;
 	patched) set -- $(series) ;;
 	mutant-*)
+		src=$BUILD/src-us-patched kout=$BUILD/us-patched
 		m=$(ls "$HARNESS"/mutants/"${name#mutant-}"-*.patch \
 			"$HARNESS"/userspace/"${name#mutant-}"-*.patch 2>/dev/null | head -n 1)
 		[ -n "$m" ] || die "no mutant ${name#mutant-} in $HARNESS/mutants"
@@ -45,7 +48,9 @@ kernel() {
 	# shellcheck disable=SC2046
 	"$HARNESS/kconfig.sh" "$src" "$kout" $(fragments "$src" "$HARNESS/config/userspace.config") >&2
 	nice -n 10 "$HARNESS/build.sh" "$src" "$kout" bzImage >&2
-	echo "$kout/arch/x86/boot/bzImage"
+	cp "$kout/arch/x86/boot/bzImage" "$out/bzImage-$name"
+	git -C "$src" log -1 --format="$(cat "$kout/include/config/kernel.release"), %h %s" >"$out/release-$name"
+	echo "$out/bzImage-$name"
 }
 
 for k in $kernels; do
@@ -140,7 +145,7 @@ median() {
 	echo "- guest: $smp vCPUs, $mem, accelerator $qaccel; Debian 12 image $(basename "$img")"
 	echo "- series: $(git -C "$TOP" log -1 --format='%h %s'), patches/ $(git -C "$TOP" status --porcelain -- patches | grep -q . && echo 'with uncommitted changes' || echo clean), $(series | wc -l) patches"
 	for k in $kernels; do
-		echo "- $k kernel: $(cat "$BUILD/us-$k/include/config/kernel.release"), $(git -C "$BUILD/src-us-$k" log -1 --format='%h %s')"
+		echo "- $k kernel: $(cat "$out/release-$k")"
 	done
 	echo
 	echo "Times in seconds of guest wall time under $qaccel. Default target: systemd's"
