@@ -1376,16 +1376,6 @@ static void ep_ready_release(struct eventpoll *ep, struct epitem *epi)
 	smp_mb();
 }
 
-/* Pop the first item off txl and release it; NULL when txl is empty. */
-static struct epitem *ep_ready_take(struct eventpoll *ep)
-{
-	struct epitem *epi = ep_ready_pop(ep);
-
-	if (epi)
-		ep_ready_release(ep, epi);
-	return epi;
-}
-
 /*
  * A consumer under ep->mtx lost the claim of @epi: @epi is QUEUED. If a
  * callback won it, the callback may still be between its cmpxchg() (C1)
@@ -1436,20 +1426,24 @@ static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
 
 /*
  * A consumer released @epi (ep_ready_release()) and could not deliver it
- * (copy_to_user() fault), or found it ready in __ep_eventpoll_poll():
- * queue it again ahead of everything else. If the claim fails, a
- * callback claimed the item after ep_ready_release() made it IDLE and is
- * linking it onto rdq itself; it then stays queued, behind the items
- * that are on txl and rdq at this point, as the newer event it is.
+ * (copy_to_user() fault), or found it ready only at its second poll in
+ * __ep_eventpoll_poll(): queue it again ahead of everything else. If the
+ * claim fails, a callback claimed the item after ep_ready_release() made
+ * it IDLE and links it onto rdq itself, counted under its own wakeup
+ * source. Once that link is visible the node is on rdq, which only we
+ * consume: move rdq onto txl and @epi to txl's head, so that it keeps
+ * its place ahead of newer events either way.
  */
 static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
 {
 	if (ep_claim(epi)) {
 		ep_pm_requeue(ep, epi);
-		ep_ready_push_front(ep, epi);
 	} else {
 		ep_ready_wait_linked(ep, epi);
+		ep_ready_splice(ep);
+		list_del(&epi->txlink);
 	}
+	ep_ready_push_front(ep, epi);
 }
 
 /*
@@ -1870,19 +1864,30 @@ static __poll_t __ep_eventpoll_poll(struct file *file, poll_table *wait, int dep
 	mutex_lock_nested(&ep->mtx, depth);
 	ep_harvest_begin(ep);
 	ep_ready_splice(ep);
-	while ((epi = ep_ready_take(ep))) {
+	while ((epi = ep_ready_pop(ep))) {
+		/*
+		 * Poll the item while it stays QUEUED, as ep_deliver_lt()
+		 * does: if it is ready it goes back first, untouched, with
+		 * its wakeup source as it was.
+		 */
 		if (ep_item_poll(epi, &pt, depth + 1)) {
+			ep_ready_push_front(ep, epi);
 			res = EPOLLIN | EPOLLRDNORM;
-			/* Still ready: it goes back where it was, first. */
-			ep_ready_putback(ep, epi);
 			break;
 		}
 		/*
 		 * Item has been dropped into the ready list by the poll
 		 * callback, but it's not actually ready, as far as caller
-		 * requested events goes. ep_ready_take() left it IDLE and
-		 * its wakeup source relaxed; a new event queues it again.
+		 * requested events goes. Release it and poll again, by
+		 * (B1)/(B2) so that an event that came after the first poll
+		 * is not lost; a later event queues it again.
 		 */
+		ep_ready_release(ep, epi);
+		if (ep_item_poll(epi, &pt, depth + 1)) {
+			ep_ready_putback(ep, epi);
+			res = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
 	}
 	ep_ready_done(ep);
 	mutex_unlock(&ep->mtx);
@@ -2053,6 +2058,27 @@ static struct epitem *ep_find(struct eventpoll *ep, struct epoll_key *tf)
 }
 
 /*
+ * Whether an EPOLLEXCLUSIVE item's wakeup with @pollflags counts as the
+ * one exclusive wakeup of the source: only if it carries a direction the
+ * item asked for, and never for POLLFREE.
+ */
+static int ep_exclusive_match(__poll_t events, __poll_t pollflags)
+{
+	if (!(events & EPOLLEXCLUSIVE) || (pollflags & POLLFREE))
+		return 0;
+
+	switch (pollflags & EPOLLINOUT_BITS) {
+	case EPOLLIN:
+		return !!(events & EPOLLIN);
+	case EPOLLOUT:
+		return !!(events & EPOLLOUT);
+	case 0:
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * This is the callback that is passed to the wait queue wakeup
  * mechanism. It is called by the stored file descriptors when they
  * have events to report.
@@ -2141,27 +2167,26 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	 * timeout), and the next event must reach the waiters that are
 	 * still asleep. That costs a wakeup only while someone sleeps on
 	 * ep->wq; a busy consumer is not on it.
+	 *
+	 * For EPOLLEXCLUSIVE the answer "wakeup taken" must mean that a
+	 * waiter of this epoll was woken: a waiter that times out leaves
+	 * ep->wq under ep->wq.lock and returns without harvesting. So look
+	 * again under that lock, the one wake_up() takes anyway, and wake
+	 * with the lock held.
 	 */
 	if (waitqueue_active(&ep->wq)) {
-		if ((events & EPOLLEXCLUSIVE) && !(pollflags & POLLFREE)) {
-			switch (pollflags & EPOLLINOUT_BITS) {
-			case EPOLLIN:
-				if (events & EPOLLIN)
-					ewake = 1;
-				break;
-			case EPOLLOUT:
-				if (events & EPOLLOUT)
-					ewake = 1;
-				break;
-			case 0:
-				ewake = 1;
-				break;
-			}
+		unsigned long flags;
+
+		spin_lock_irqsave(&ep->wq.lock, flags);
+		/* Again: a waiter may have left since the look above */
+		if (waitqueue_active(&ep->wq)) {
+			ewake = ep_exclusive_match(events, pollflags);
+			if (sync)
+				__wake_up_locked_sync_key(&ep->wq, TASK_NORMAL, NULL);
+			else
+				wake_up_locked(&ep->wq);
 		}
-		if (sync)
-			wake_up_sync(&ep->wq);
-		else
-			wake_up(&ep->wq);
+		spin_unlock_irqrestore(&ep->wq.lock, flags);
 	}
 	/* (B5) if we queued; pairs with (B7) in __ep_eventpoll_poll() */
 	if (waitqueue_active(&ep->poll_wait))

@@ -1682,6 +1682,93 @@ TEST_F_TIMEOUT(race, efault_stream, RACE_TIMEOUT)
 }
 
 /*
+ * 9c. The copy of the first of two ready edge-triggered items faults
+ * while a writer keeps signalling that item. Its re-poll comes after
+ * its reset to IDLE, so a callback can queue it again before the
+ * put-back. Either way the item goes back ahead of the second, as in
+ * the base: the next epoll_wait(maxevents 1) returns it first.
+ * EPOLL_RACE_ITERS / 4 rounds.
+ */
+struct ef_ctx {
+	struct race_src a;
+	int go;			/* 1: write a, 2: stop */
+	int idle;		/* the writer saw go == 0 */
+	unsigned long writes;
+};
+
+static void *ef_writer(void *arg)
+{
+	struct ef_ctx *c = ((struct race_thread *)arg)->ctx;
+	int go;
+
+	while ((go = load_int(&c->go)) != 2 && !race_stopped()) {
+		if (go == 1) {
+			__atomic_store_n(&c->idle, 0, __ATOMIC_RELEASE);
+			if (race_src_write(&c->a, 1) == 1)
+				__atomic_add_fetch(&c->writes, 1, __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(&c->idle, 1, __ATOMIC_RELEASE);
+			race_relax();
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(race, efault_put_back_order, RACE_TIMEOUT)
+{
+	unsigned long r, rounds = race_iters() / 4 + 1, writes;
+	struct epoll_event ev[2], *bad;
+	struct race_thread t[1];
+	struct race_src b;
+	struct bad_buf bb;
+	struct ef_ctx c = { 0 };
+	int epfd, nt;
+
+	ASSERT_EQ(0, bad_buf_init(&bb));
+	bad = bad_buf_at(&bb, 0);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	ASSERT_EQ(0, race_src_open(&c.a, false, false));
+	ASSERT_EQ(0, race_src_open(&b, false, false));
+	ASSERT_EQ(0, race_epoll_add(epfd, c.a.rfd, EPOLLIN | EPOLLET, 0));
+	ASSERT_EQ(0, race_epoll_add(epfd, b.rfd, EPOLLIN | EPOLLET, 1));
+	nt = start_threads(t, 1, &c, ef_writer);
+	ASSERT_EQ(1, nt);
+
+	for (r = 0; r < rounds && !race_stopped(); r++) {
+		race_src_drain(&c.a);
+		race_src_drain(&b);
+		while (epoll_wait(epfd, ev, 2, 0) > 0)
+			;
+		ASSERT_EQ(1, race_src_write(&c.a, 1));
+		ASSERT_EQ(1, race_src_write(&b, 1));
+		writes = __atomic_load_n(&c.writes, __ATOMIC_ACQUIRE);
+		__atomic_store_n(&c.go, 1, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&c.writes, __ATOMIC_ACQUIRE) == writes &&
+		       !race_stopped())
+			race_relax();
+		ASSERT_EQ(-1, epoll_wait(epfd, bad, 2, 0));
+		ASSERT_EQ(EFAULT, errno);
+		__atomic_store_n(&c.go, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&c.idle, 0, __ATOMIC_RELEASE);
+		ASSERT_TRUE(race_wait_eq(&c.idle, 1, race_now_ms() + RACE_START_MS));
+		ASSERT_EQ(1, epoll_wait(epfd, ev, 1, 0));
+		if (ev[0].data.u64 != 0)
+			race_fail("round %lu: after EFAULT the second item came first",
+				  r);
+		ASSERT_EQ(1, epoll_wait(epfd, ev, 1, 0));
+	}
+	__atomic_store_n(&c.go, 2, __ATOMIC_RELEASE);
+	join_threads(t, nt);
+	TH_LOG("%lu rounds, %lu writes", r, c.writes);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	race_src_close(&c.a);
+	race_src_close(&b);
+	close(epfd);
+	munmap(bb.map, bb.page);
+}
+
+/*
  * 10. The error codes of the interface, which the series must keep:
  * EBADF, EINVAL, EEXIST, ENOENT, ELOOP, EPERM and EFAULT.  (ENOSPC past
  * max_user_watches is test 12.)

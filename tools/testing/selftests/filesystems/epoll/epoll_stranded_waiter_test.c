@@ -41,6 +41,7 @@
 #include <linux/types.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "../../kselftest_harness.h"
@@ -389,6 +390,186 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
 	ksft_print_msg("%s in %lu of %lu rounds; %lu rounds without a SCHED_FIFO hog\n",
 		       variant->eintr ? "P1 left with EINTR" :
 		       "P1 took the first wakeup and left", hit, rounds, weak);
+}
+
+/*
+ * A waiter whose timeout fires as an EPOLLEXCLUSIVE event arrives. The
+ * eventfd is watched with EPOLLIN | EPOLLEXCLUSIVE by ep1, then by ep2.
+ * A sleeps in epoll_pwait2(ep1) with a short timeout on one CPU, B in
+ * epoll_wait(ep2, -1); the main thread writes the eventfd from another
+ * CPU close to A's deadline, aiming the write at the moment A leaves
+ * ep1's wait queue. Either A harvests the event, or ep1's callback must
+ * answer "wakeup not taken", so that ep2's callback runs and wakes B. A
+ * callback that decides "taken" from a look at ep1's wait queue made
+ * before A left it, and then wakes an empty queue, strands the event:
+ * A returned 0, B sleeps on, and ep1 holds the event.
+ *
+ * The window is a few instructions wide, so the write sweeps an interval
+ * around A's measured return, round after round, for EPOLL_XT_SECS
+ * (default 30) seconds or until the first loss. A loss is B still
+ * asleep RACE_WAIT_MS after A returned 0; how late B woke is printed.
+ */
+#define XT_SECS_DEFAULT		30
+#define XT_TIMEOUT_US		300
+#define XT_TIMEOUT		(XT_SECS_DEFAULT + 240)
+
+struct xt_ctx {
+	int efd, ep1, ep2;
+	cpu_set_t a_cpu, main_cpu;
+	int round;		/* main -> A: start round n */
+	int a_done;		/* A -> main: round n returned */
+	int a_ret;
+	__u64 a_deadline;	/* A's deadline, CLOCK_MONOTONIC ns */
+	__u64 a_back;		/* when epoll_pwait2() returned */
+	int b_woken;		/* B's wakeups */
+	int stop;
+};
+
+static void *xt_a(void *arg)
+{
+	struct xt_ctx *x = arg;
+	struct timespec to = { .tv_nsec = XT_TIMEOUT_US * 1000 };
+	struct epoll_event ev;
+	int n = 0, ret;
+	__u64 t;
+
+	sched_setaffinity(0, sizeof(x->a_cpu), &x->a_cpu);
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	for (;;) {
+		if (!race_wait_eq(&x->round, n + 1, RACE_NO_DEADLINE) ||
+		    load_int(&x->stop))
+			return NULL;
+		n++;
+		t = race_now_ns();
+		__atomic_store_n(&x->a_deadline, t + XT_TIMEOUT_US * 1000,
+				 __ATOMIC_RELEASE);
+		ret = syscall(__NR_epoll_pwait2, x->ep1, &ev, 1, &to, NULL, 0);
+		x->a_back = race_now_ns();
+		x->a_ret = ret;
+		__atomic_store_n(&x->a_done, n, __ATOMIC_RELEASE);
+	}
+}
+
+static void *xt_b(void *arg)
+{
+	struct xt_ctx *x = arg;
+	struct epoll_event ev;
+	__u64 v;
+
+	sched_setaffinity(0, sizeof(x->main_cpu), &x->main_cpu);
+	while (!load_int(&x->stop)) {
+		if (epoll_wait(x->ep2, &ev, 1, 100) == 1) {
+			if (read(x->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+				race_fail("B: read: %s", strerror(errno));
+			__atomic_add_fetch(&x->b_woken, 1, __ATOMIC_RELEASE);
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(exclusive) {
+};
+
+FIXTURE_SETUP(exclusive)
+{
+}
+
+FIXTURE_TEARDOWN(exclusive)
+{
+}
+
+TEST_F_TIMEOUT(exclusive, timed_out_waiter, XT_TIMEOUT)
+{
+	unsigned long secs = race_env("EPOLL_XT_SECS", XT_SECS_DEFAULT, 3600);
+	__u64 one = 1, v, end, t, dl, lat_a = 0, lat_w = 0, late_max = 0;
+	unsigned long rounds = 0, a_got = 0, b_got = 0;
+	struct epoll_event ev;
+	struct xt_ctx x = { 0 };
+	pthread_t ta, tb;
+	uint32_t seed = race_seed(7);
+	long long off;
+	int b, cpus;
+
+	cpus = race_split_cpus(&x.a_cpu, &x.main_cpu);
+	ASSERT_LE(0, cpus);
+	if (cpus)
+		SKIP(return, "needs two CPUs");
+	x.efd = eventfd(0, EFD_NONBLOCK);
+	x.ep1 = epoll_create1(0);
+	x.ep2 = epoll_create1(0);
+	ASSERT_LE(0, x.efd);
+	ASSERT_LE(0, x.ep1);
+	ASSERT_LE(0, x.ep2);
+	/* ep1's entry first on the eventfd's queue: its callback runs first */
+	ASSERT_EQ(0, race_epoll_add(x.ep1, x.efd, EPOLLIN | EPOLLEXCLUSIVE, 1));
+	ASSERT_EQ(0, race_epoll_add(x.ep2, x.efd, EPOLLIN | EPOLLEXCLUSIVE, 2));
+	ASSERT_EQ(0, pthread_create(&ta, NULL, xt_a, &x));
+	ASSERT_EQ(0, pthread_create(&tb, NULL, xt_b, &x));
+
+	end = race_now_ns() + secs * 1000000000ULL;
+	while (!race_stopped() && race_now_ns() < end) {
+		/* Nothing pending: the eventfd is 0, ep1's queue is empty. */
+		while (epoll_wait(x.ep1, &ev, 1, 0) > 0)
+			;
+		b = load_int(&x.b_woken);
+		rounds++;
+		__atomic_store_n(&x.round, (int)rounds, __ATOMIC_RELEASE);
+		while (!__atomic_load_n(&x.a_deadline, __ATOMIC_ACQUIRE))
+			race_relax();
+		/*
+		 * A leaves ep1's queue about lat_a after its deadline, and a
+		 * write reaches the callbacks about lat_w after it starts:
+		 * sweep the write from lat_a - 2 lat_w to lat_a + lat_w / 2.
+		 */
+		off = (long long)lat_a - 2 * (long long)lat_w +
+		      (long long)(race_rand(&seed) % (5 * lat_w / 2 + 1));
+		dl = x.a_deadline;
+		t = dl + off;
+		while (race_now_ns() < t)
+			race_relax();
+		t = race_now_ns();
+		ASSERT_EQ(sizeof(one), write(x.efd, &one, sizeof(one)));
+		t = race_now_ns() - t;
+		ASSERT_TRUE(race_wait_eq(&x.a_done, (int)rounds, RACE_NO_DEADLINE));
+		__atomic_store_n(&x.a_deadline, 0, __ATOMIC_RELAXED);
+		if (x.a_ret == 1) {
+			/* Only a write that woke A on its CPU: B's runs on ours */
+			lat_w = (7 * lat_w + t) / 8;
+			a_got++;
+			if (read(x.efd, &v, sizeof(v)) < 0)
+				ASSERT_EQ(EAGAIN, errno);
+			continue;
+		}
+		ASSERT_EQ(0, x.a_ret);
+		lat_a = (7 * lat_a + (x.a_back - dl)) / 8;
+		/* A timed out: the event must have gone to B. */
+		t = race_now_ns();
+		while (load_int(&x.b_woken) == b &&
+		       race_now_ns() < t + RACE_WAIT_MS * 1000000ULL)
+			usleep(100);
+		if (load_int(&x.b_woken) == b) {
+			race_fail("round %lu: A timed out, B still asleep %d ms later%s",
+				  rounds, RACE_WAIT_MS,
+				  epoll_wait(x.ep1, &ev, 1, 0) > 0 ?
+				  ", the event pending on ep1" : "");
+			break;
+		}
+		b_got++;
+		if (race_now_ns() - t > late_max)
+			late_max = race_now_ns() - t;
+	}
+	__atomic_store_n(&x.stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&x.round, (int)rounds + 1, __ATOMIC_RELEASE);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	close(x.ep1);
+	close(x.ep2);
+	close(x.efd);
+	ksft_print_msg("%lu rounds: A harvested %lu, B woken %lu (%llu us after A at most)\n",
+		       rounds, a_got, b_got, late_max / 1000);
+	ksft_print_msg("A left %llu us after its deadline, a write took %llu us\n",
+		       lat_a / 1000, lat_w / 1000);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
 }
 
 TEST_HARNESS_MAIN

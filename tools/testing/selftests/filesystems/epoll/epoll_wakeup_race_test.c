@@ -35,6 +35,7 @@
 
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 
@@ -877,6 +878,35 @@ TEST_F(wakeup, efault_put_back)
 	EXPECT_TRUE(wk_all_inactive(w))
 		TH_LOG("W2: nothing pending, a source is active");
 	munmap(bad, page);
+}
+
+/*
+ * poll(2) on the epoll file, as a parent epoll or an event library does
+ * it, leaves a pending event's accounting as it was: the item's own
+ * source stays active, and the instance's source is not activated.
+ */
+TEST_F(wakeup, poll_keeps_item_source)
+{
+	struct pollfd pfd = { .fd = self->w.epfd, .events = POLLIN };
+	struct wk *w = &self->w;
+	long item_ev, ep_ev;
+
+	ASSERT_EQ(0, wk_write(w));
+	usleep(WS_SETTLE_US);
+	item_ev = ws_read_long(w->item_ws, "event_count");
+	ep_ev = ws_read_long(w->ep_ws, "event_count");
+	ASSERT_LT(0, item_ev);
+	ASSERT_LE(0, ep_ev);
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	usleep(WS_SETTLE_US);
+	EXPECT_EQ(ep_ev, ws_read_long(w->ep_ws, "event_count"))
+		TH_LOG("poll(2) activated the eventpoll source");
+	EXPECT_EQ(item_ev, ws_read_long(w->item_ws, "event_count"));
+	EXPECT_LT(0, ws_active_ms(w->item_ws))
+		TH_LOG("poll(2) relaxed the item's source, event pending");
+	ASSERT_EQ(1, epoll_wait(w->epfd, &(struct epoll_event){}, 1, 0));
+	ASSERT_EQ(1, wk_drain(w));
 }
 
 /*
