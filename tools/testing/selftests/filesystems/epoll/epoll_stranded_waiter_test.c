@@ -406,8 +406,9 @@ TEST_F_TIMEOUT(stranded, next_event_wakes_sleeper, ST_TIMEOUT)
  *
  * The window is a few instructions wide, so the write sweeps an interval
  * around A's measured return, round after round, for EPOLL_XT_SECS
- * (default 30) seconds or until the first loss. A loss is B still
- * asleep RACE_WAIT_MS after A returned 0; how late B woke is printed.
+ * (default 30) seconds or until the first loss. A loss is B asleep
+ * (state S) RACE_WAIT_MS after A returned 0: a B that was woken but has
+ * not run yet is waited for. How late B woke is printed.
  */
 #define XT_SECS_DEFAULT		30
 #define XT_TIMEOUT_US		300
@@ -422,6 +423,7 @@ struct xt_ctx {
 	__u64 a_deadline;	/* A's deadline, CLOCK_MONOTONIC ns */
 	__u64 a_back;		/* when epoll_pwait2() returned */
 	int b_woken;		/* B's wakeups */
+	pid_t b_tid;
 	int stop;
 };
 
@@ -457,6 +459,7 @@ static void *xt_b(void *arg)
 	__u64 v;
 
 	sched_setaffinity(0, sizeof(x->main_cpu), &x->main_cpu);
+	__atomic_store_n(&x->b_tid, gettid(), __ATOMIC_RELEASE);
 	while (!load_int(&x->stop)) {
 		if (epoll_wait(x->ep2, &ev, 1, 100) == 1) {
 			if (read(x->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
@@ -488,6 +491,7 @@ TEST_F_TIMEOUT(exclusive, timed_out_waiter, XT_TIMEOUT)
 	pthread_t ta, tb;
 	uint32_t seed = race_seed(7);
 	long long off;
+	char b_stat[64];
 	int b, cpus;
 
 	cpus = race_split_cpus(&x.a_cpu, &x.main_cpu);
@@ -505,6 +509,9 @@ TEST_F_TIMEOUT(exclusive, timed_out_waiter, XT_TIMEOUT)
 	ASSERT_EQ(0, race_epoll_add(x.ep2, x.efd, EPOLLIN | EPOLLEXCLUSIVE, 2));
 	ASSERT_EQ(0, pthread_create(&ta, NULL, xt_a, &x));
 	ASSERT_EQ(0, pthread_create(&tb, NULL, xt_b, &x));
+	while (!__atomic_load_n(&x.b_tid, __ATOMIC_ACQUIRE))
+		usleep(100);
+	snprintf(b_stat, sizeof(b_stat), "/proc/self/task/%d/stat", x.b_tid);
 
 	end = race_now_ns() + secs * 1000000000ULL;
 	while (!race_stopped() && race_now_ns() < end) {
@@ -545,7 +552,9 @@ TEST_F_TIMEOUT(exclusive, timed_out_waiter, XT_TIMEOUT)
 		/* A timed out: the event must have gone to B. */
 		t = race_now_ns();
 		while (load_int(&x.b_woken) == b &&
-		       race_now_ns() < t + RACE_WAIT_MS * 1000000ULL)
+		       (race_now_ns() < t + RACE_WAIT_MS * 1000000ULL ||
+			!race_stat_sleeping(b_stat)) &&
+		       race_now_ns() < t + RACE_START_MS * 1000000ULL)
 			usleep(100);
 		if (load_int(&x.b_woken) == b) {
 			race_fail("round %lu: A timed out, B still asleep %d ms later%s",
