@@ -15,8 +15,13 @@ body() {
 }
 callback=$(body ep_poll_callback <"$f")
 prop "ep_poll_callback() exists" '[ -n "$callback" ]'
-prop "ep_poll_callback() takes no lock" \
-	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock"'
+# Its only lock is the one wake_up() takes: ep->wq.lock, with a waiter on
+# ep->wq, so that the EPOLLEXCLUSIVE answer is decided under it.
+prop "ep_poll_callback() takes no lock but ep->wq.lock, and that only with a waiter" \
+	'! printf "%s\n" "$callback" | grep -E "(spin|read|write|raw_spin)_(try)?lock|mutex_lock" |
+	 grep -qvxF "$(printf "\t\tspin_lock_irqsave(&ep->wq.lock, flags);")" &&
+	 printf "%s\n" "$callback" | grep -B3 -F "spin_lock_irqsave(&ep->wq.lock" |
+	 grep -qxF "$(printf "\tif (waitqueue_active(&ep->wq)) {")"'
 # Its claim window takes ep->claim_lock on PREEMPT_RT only: the #else
 # branch of CONFIG_PREEMPT_RT must define both helpers empty.
 non_rt=$(awk '/^#ifdef CONFIG_PREEMPT_RT$/ { rt = 1 } /^#endif$/ { rt = e = 0 }
