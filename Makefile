@@ -46,3 +46,7 @@ debug-test:
 
 clean:
 	rm -rf build
+
+.PHONY: userspace
+userspace:
+	@$(H)/userspace.sh
