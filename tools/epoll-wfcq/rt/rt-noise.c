@@ -51,8 +51,9 @@
  *   RTN phase=et_sleep cpu=1 res=.. nvcsw=.. nivcsw=.. writes=.. harvested=.. cal=.. iwi=.. policy=fifo
  *   RTN phase=et_sleep consumer cpu=0 res=.. waits=.. empty=.. ms=..
  *   RTN phase=perf cpu=1 res=.. samples=.. wakeups=.. cal=.. iwi=..
+ *   RTN phase=perf consumer cpu=0 res=.. ms=.. max_sample_rate=..
  *   RTN osnoise phase=perf cpu=1 max_us=.. avail=.. noise_us=.. runtime_us=.. hw=.. nmi=.. irq=.. sirq=.. thread=.. periods=..
- *   RTN ctl n=48 median_us=.. max_us=.. first_us=..
+ *   RTN ctl n=48 median_us=.. max_us=.. min_us=..
  *   RTN done lost=0
  * A lost event prints "RTN LOST ..." and the exit status is 1.
  */
@@ -572,6 +573,21 @@ static void run_idle(void)
 	osnoise_stop("idle");
 }
 
+static void read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, (int)len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	if (!buf[0])
+		snprintf(buf, len, "none");
+}
+
 /* perf: one cpu-clock sampling event per producer CPU, one epoll. */
 static void run_perf(void)
 {
@@ -582,6 +598,7 @@ static void run_perf(void)
 	long wakeups[MAXCPU] = { 0 };
 	uint64_t head0[MAXCPU], end;
 	size_t len = 9 * (size_t)sysconf(_SC_PAGESIZE);
+	char rate[32];
 	int fd[MAXCPU], ep, i;
 
 	memset(&attr, 0, sizeof(attr));
@@ -646,25 +663,13 @@ static void run_perf(void)
 		munmap(pg[i], len);
 		close(fd[i]);
 	}
-	printf("RTN phase=perf consumer cpu=0 res=%ld ms=%ld\n",
-	       b.res[0] - a.res[0], perf_ms);
+	/* Throttled samples are not counted; a lowered rate says so. */
+	read_line("/proc/sys/kernel/perf_event_max_sample_rate", rate,
+		  sizeof(rate));
+	printf("RTN phase=perf consumer cpu=0 res=%ld ms=%ld max_sample_rate=%s\n",
+	       b.res[0] - a.res[0], perf_ms, rate);
 	close(ep);
 	fflush(stdout);
-}
-
-static void read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-
-	buf[0] = 0;
-	if (f) {
-		if (!fgets(buf, (int)len, f))
-			buf[0] = 0;
-		fclose(f);
-	}
-	buf[strcspn(buf, "\n")] = 0;
-	if (!buf[0])
-		snprintf(buf, len, "none");
 }
 
 /* Parse a CPU list ("1-3,5") into cpus[]; returns the count. */
