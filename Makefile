@@ -50,3 +50,7 @@ clean:
 .PHONY: userspace
 userspace:
 	@$(H)/userspace.sh
+
+.PHONY: rt-noise
+rt-noise:
+	@$(H)/rt-noise.sh
