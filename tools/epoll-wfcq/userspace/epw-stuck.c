@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * epw-stuck [-n SAMPLES] [-i SECONDS] [-m] [-e] [-T]: find tasks that make no
+ * epw-stuck [-n SAMPLES] [-i SECONDS] [-m] [-e] [-T] [-D]: find tasks that make no
  * progress while they should.
  *
  * Stranded waiter: a task asleep (state S) in epoll_wait/epoll_pwait/
@@ -18,8 +18,10 @@
  * one-shot items, nested epoll files, and signalfds (poll() reads the
  * caller's signals).
  *
- * D state: a task in state D in every sample with its context-switch
- * counts unchanged.
+ * D state: with -D, a task in state D in every sample with its
+ * context-switch counts unchanged (off by default: under TCG a parent
+ * waits in D for seconds while its vfork child execs; the guest relies
+ * on the kernel's hung-task detector instead).
  *
  * Prints one "@@EPW FAIL ..." line per finding and exits 1 if there was
  * one. -m repeats forever (the monitor); findings already printed are
@@ -57,6 +59,8 @@ struct cand {
 
 /* -e: count edge-triggered items too (the detector's self-test). */
 static int et_too;
+/* -D: report D-state tasks too. */
+static int dstate;
 static struct cand c[MAXT];
 static int nc;
 /* Findings already printed (the monitor prints each once). */
@@ -198,7 +202,7 @@ static void sample(int round)
 				tfd = ready_item(pid, epfd, what, sizeof(what));
 				if (tfd < 0)
 					continue;
-			} else if (st != 'D') {
+			} else if (st != 'D' || !dstate) {
 				continue;
 			} else {
 				snprintf(p, sizeof(p), "/proc/%d/task/%d/wchan", pid, tid);
@@ -250,7 +254,7 @@ int main(int argc, char **argv)
 {
 	int n = 3, iv = 5, mon = 0, found = 0, test = 0, o;
 
-	while ((o = getopt(argc, argv, "n:i:meT")) != -1) {
+	while ((o = getopt(argc, argv, "n:i:meTD")) != -1) {
 		if (o == 'n')
 			n = atoi(optarg);
 		else if (o == 'i')
@@ -259,6 +263,8 @@ int main(int argc, char **argv)
 			mon = 1;
 		else if (o == 'e')
 			et_too = 1;
+		else if (o == 'D')
+			dstate = 1;
 		else if (o == 'T')
 			test = et_sleeper(), et_too = 1;
 		else

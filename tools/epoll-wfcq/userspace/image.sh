@@ -62,6 +62,7 @@ if [ ! -f "$img" ]; then
 	mkdir -p "$s/serial-getty@ttyS0.service.d"
 	install -m 644 "$US/autologin.conf" "$s/serial-getty@ttyS0.service.d/"
 	install -m 644 "$US/sysctl.conf" "$root/etc/sysctl.d/epw.conf"
+	install -m 644 "$US/dbus-local.conf" "$root/etc/dbus-1/system-local.conf"
 	run "$BUILD/userspace/image.log" chroot "$root" sh -s <"$US/setup.sh"
 	mb=$(( $(du -sm "$root" | cut -f1) * 3 / 2 + 512 ))
 	rm -f "$DIR"/root-*.img
