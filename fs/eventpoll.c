@@ -485,15 +485,6 @@ struct eventpoll {
 	 */
 	struct wfcq_tail rdq_tail ____cacheline_aligned_in_smp;
 
-#ifdef CONFIG_PREEMPT_RT
-	/*
-	 * Held by a callback from before its claim of an IDLE item until it
-	 * has linked the item, so that a consumer whose claim lost can wait
-	 * for that link with priority inheritance; see ep_claim_wait().
-	 */
-	spinlock_t claim_lock;
-#endif
-
 	/*
 	 * EPOLLWAKEUP items pending: queued with epi->ws_counted set, or
 	 * taken by the current consumer (@ws_taken of them). ep->ws relaxes
@@ -721,41 +712,6 @@ static inline bool ep_claim(struct epitem *epi)
 
 	return try_cmpxchg_acquire(&epi->state, &idle, EP_STATE_QUEUED);
 }
-
-/*
- * The window between a callback's claim and its link. Without
- * PREEMPT_RT the callback runs it with preemption disabled, under the
- * wait queue's spinlock, and a consumer that lost a claim spins for the
- * link in ep_ready_wait_linked(). With PREEMPT_RT that lock does not
- * disable preemption: the callback holds ep->claim_lock across the
- * window, and ep_claim_wait() takes and drops it, so that a consumer
- * never spins on a preempted producer but blocks on it with priority
- * inheritance. Once it holds the lock, the winner's link is done (the
- * claim the consumer lost came first) and visible by the lock's
- * acquire. Callbacks take it only for an IDLE item: under load, items
- * are QUEUED and callbacks skip both the lock and the claim.
- */
-#ifdef CONFIG_PREEMPT_RT
-static inline void ep_claim_window_begin(struct eventpoll *ep)
-{
-	spin_lock(&ep->claim_lock);
-}
-
-static inline void ep_claim_window_end(struct eventpoll *ep)
-{
-	spin_unlock(&ep->claim_lock);
-}
-
-static inline void ep_claim_wait(struct eventpoll *ep)
-{
-	spin_lock(&ep->claim_lock);
-	spin_unlock(&ep->claim_lock);
-}
-#else
-static inline void ep_claim_window_begin(struct eventpoll *ep) { }
-static inline void ep_claim_window_end(struct eventpoll *ep) { }
-static inline void ep_claim_wait(struct eventpoll *ep) { }
-#endif
 
 static inline struct eppoll_entry *ep_pwq_from_wait(wait_queue_entry_t *p)
 {
@@ -1144,9 +1100,9 @@ static inline bool ep_has_wakeup_source(struct epitem *epi)
 /*
  * EPOLLWAKEUP bookkeeping; see "EPOLLWAKEUP" in the top-of-file banner.
  *
- * ep_pm_stay_awake_rcu - count a just-claimed item and activate its source
+ * ep_pm_count - count a just-claimed item and activate its source @ws
  *
- * Called by the winner of ep_claim() for an event (ep_poll_callback(), any
+ * Called by the winner of ep_claim() for an event (ep_ready_queue(), any
  * context, no lock; or ep_ready_add() under ep->mtx), before it links the
  * node, and by ep_pm_keep() for an item that the consumer holds QUEUED,
  * under ep->mtx. Only the claim winner or that consumer writes
@@ -1156,19 +1112,24 @@ static inline bool ep_has_wakeup_source(struct epitem *epi)
  * include/linux/wfcqueue.h). The increment and the flag stay inside the
  * RCU read-side section that found @epi->ws, so that
  * ep_destroy_wakeup_source()'s synchronize_rcu() makes both visible to
- * ep_modify() before it gives the count back.
+ * ep_modify() before it gives the count back. ep_pm_stay_awake_rcu()
+ * looks the source up itself.
  */
+static inline void ep_pm_count(struct epitem *epi, struct wakeup_source *ws)
+{
+	__pm_stay_awake(ws);
+	atomic_inc(&epi->ep->ws_pending);
+	WRITE_ONCE(epi->ws_counted, true);
+}
+
 static inline void ep_pm_stay_awake_rcu(struct epitem *epi)
 {
 	struct wakeup_source *ws;
 
 	rcu_read_lock();
 	ws = rcu_dereference(epi->ws);
-	if (ws) {
-		__pm_stay_awake(ws);
-		atomic_inc(&epi->ep->ws_pending);
-		WRITE_ONCE(epi->ws_counted, true);
-	}
+	if (ws)
+		ep_pm_count(epi, ws);
 	rcu_read_unlock();
 }
 
@@ -1378,41 +1339,51 @@ static void ep_ready_release(struct eventpoll *ep, struct epitem *epi)
 
 /*
  * A consumer under ep->mtx lost the claim of @epi: @epi is QUEUED. If a
- * callback won it, the callback may still be between its cmpxchg() (C1)
- * and its enqueue, with the node on no queue. Wait until the node is
- * linked, so that the item is visible on rdq (to ep_events_available()
- * and to the next harvest) before this consumer's ep_harvest_end().
- * Otherwise a level-triggered item that stays ready could be missing
- * from a concurrent epoll_wait() with a zero timeout, or from the next
- * one.
+ * callback won it, the callback may still be between its claim (C1) and
+ * its enqueue, with the node on no queue. Wait until the node is linked,
+ * so that the item is visible on rdq (to ep_events_available() and to the
+ * next harvest) before this consumer's ep_harvest_end(). Otherwise an
+ * item the consumer has just found ready (EPOLL_CTL_ADD or _MOD of a
+ * ready file, a level-triggered item ready at its second poll) could be
+ * missing from an epoll_wait() with a zero timeout that follows.
  *
  * The node is linked once it has a successor or is the tail of rdq; on
  * txl, its txlink.next, which is rdllink.next, is never NULL. Nothing
- * can unlink it while we hold ep->mtx, so the loop ends.
- * It waits only for the callback's few instructions between the claim
- * and the xchg() of wfcq_enqueue() (for an EPOLLWAKEUP item, also the
- * activation of its wakeup source): the callback runs under the wait
- * queue's spinlock with preemption disabled. On PREEMPT_RT that section
- * is preemptible, and spinning could wait for a preempted producer
- * forever; there the callback holds ep->claim_lock across it instead,
- * and the consumer takes that lock, which boosts the producer, see
- * ep_claim_wait().
+ * can unlink it while we hold ep->mtx, so the loop ends. It waits only
+ * for the callback's claim-to-link window, which ep_ready_queue() runs
+ * with preemption disabled: a consumer never spins on a preempted
+ * producer. The one exception is an EPOLLWAKEUP item on PREEMPT_RT,
+ * whose window activates a wakeup source under its sleeping lock and is
+ * preemptible: there we do not wait, and return false if the node is not
+ * linked yet. The callback links it and wakes the waiters when it runs
+ * again, as for any event whose wakeup has not finished. Whether @epi
+ * has a wakeup source is stable under ep->mtx, and a callback that saw
+ * an older one has linked the node: ep_destroy_wakeup_source() waits
+ * with synchronize_rcu() for ep_ready_queue()'s read-side section.
  *
  * (S3) The link we saw is another CPU's store, not ours, and the
  * smp_wmb() of ep_harvest_end() (S2) does not order it before the even
  * harvest_seq for a reader. smp_mb() does: it is cumulative.
+ *
+ * Return: true once the node is linked, false if it is not and we must
+ * not wait for it.
  */
-static void ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
+static bool ep_ready_wait_linked(struct eventpoll *ep, struct epitem *epi)
 {
 	struct wfcq_node *node = &epi->rdllink;
+	bool wait = !IS_ENABLED(CONFIG_PREEMPT_RT) ||
+		    !ep_has_wakeup_source(epi);
 
 	lockdep_assert_held(&ep->mtx);
 
-	ep_claim_wait(ep);
 	while (!READ_ONCE(node->next) &&
-	       READ_ONCE(ep->rdq_tail.p) != node)
+	       READ_ONCE(ep->rdq_tail.p) != node) {
+		if (!wait)
+			return false;
 		cpu_relax();
+	}
 	smp_mb(); /* (S3): pass the callback's link on, see above */
+	return true;
 }
 
 /*
@@ -1432,16 +1403,18 @@ static void ep_ready_push_front(struct eventpoll *ep, struct epitem *epi)
  * it IDLE and links it onto rdq itself, counted under its own wakeup
  * source. Once that link is visible the node is on rdq, which only we
  * consume: move rdq onto txl and @epi to txl's head, so that it keeps
- * its place ahead of newer events either way.
+ * its place ahead of newer events either way. Only a callback that we
+ * must not wait for (ep_ready_wait_linked()) links it at rdq's tail.
  */
 static void ep_ready_putback(struct eventpoll *ep, struct epitem *epi)
 {
 	if (ep_claim(epi)) {
 		ep_pm_requeue(ep, epi);
-	} else {
-		ep_ready_wait_linked(ep, epi);
+	} else if (ep_ready_wait_linked(ep, epi)) {
 		ep_ready_splice(ep);
 		list_del(&epi->txlink);
+	} else {
+		return;
 	}
 	ep_ready_push_front(ep, epi);
 }
@@ -2018,9 +1991,6 @@ static int ep_alloc(struct eventpoll **pep)
 	init_waitqueue_head(&ep->poll_wait);
 	wfcq_init(&ep->rdq_head, &ep->rdq_tail);
 	INIT_LIST_HEAD(&ep->txl);
-#ifdef CONFIG_PREEMPT_RT
-	spin_lock_init(&ep->claim_lock);
-#endif
 	ep->rbr = RB_ROOT_CACHED;
 	ep->user = get_current_user();
 	refcount_set(&ep->refcount, 1);
@@ -2076,6 +2046,48 @@ static int ep_exclusive_match(__poll_t events, __poll_t pollflags)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * ep_poll_callback()'s claim and link of @epi. A consumer whose claim
+ * loses to ours spins for our link (ep_ready_wait_linked()), so the
+ * window from the claim to the link runs with preemption disabled: a
+ * cmpxchg, the enqueue's xchg and a store. Without PREEMPT_RT the wait
+ * queue's lock has disabled preemption already.
+ *
+ * Only the winner counts an EPOLLWAKEUP item and activates its wakeup
+ * source, and it does so before the link, so that the event is covered
+ * from the moment it can be seen on rdq. The activation takes the
+ * source's lock, which sleeps on PREEMPT_RT: there it runs with
+ * preemption enabled, and consumers do not wait for the link of an item
+ * that has a wakeup source. The RCU read-side section that found the
+ * source lasts until the link, see ep_ready_wait_linked().
+ */
+static void ep_ready_queue(struct eventpoll *ep, struct epitem *epi)
+{
+	struct wakeup_source *ws;
+
+	rcu_read_lock();
+	ws = rcu_dereference(epi->ws);
+	preempt_disable();
+	if (ep_claim(epi)) {
+		if (ws && IS_ENABLED(CONFIG_PREEMPT_RT)) {
+			preempt_enable();
+			ep_pm_count(epi, ws);
+			preempt_disable();
+		} else if (ws) {
+			ep_pm_count(epi, ws);
+		}
+		/*
+		 * (B5): the enqueue's xchg() is fully ordered; it orders the
+		 * item's visibility on rdq before the caller's
+		 * waitqueue_active() loads. Pairs with (B4) in ep_poll() and
+		 * (B7) in __ep_eventpoll_poll().
+		 */
+		ep_enqueue(ep, epi);
+	}
+	preempt_enable();
+	rcu_read_unlock();
 }
 
 /*
@@ -2140,25 +2152,11 @@ static int ep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 	 * Queue the item unless it is queued already. The plain load keeps
 	 * the common case under load, an item that is already QUEUED, free
 	 * of atomic operations: that item is due for a re-poll which, by
-	 * (B1)/(B2), sees this event. Only the claim winner links the node,
-	 * after counting an EPOLLWAKEUP item in ep->ws_pending and
-	 * activating its wakeup source (ep_pm_stay_awake_rcu()), so that
-	 * the event is covered from the moment it can be seen on rdq.
+	 * (B1)/(B2), sees this event. Only the claim winner links the
+	 * node, see ep_ready_queue().
 	 */
-	if (READ_ONCE(epi->state) == EP_STATE_IDLE) {
-		ep_claim_window_begin(ep);
-		if (ep_claim(epi)) {
-			ep_pm_stay_awake_rcu(epi);
-			/*
-			 * (B5): the enqueue's xchg() is fully ordered; it
-			 * orders the item's visibility on rdq before the
-			 * waitqueue_active() loads below. Pairs with (B4) in
-			 * ep_poll() and (B7) in __ep_eventpoll_poll().
-			 */
-			ep_enqueue(ep, epi);
-		}
-		ep_claim_window_end(ep);
-	}
+	if (READ_ONCE(epi->state) == EP_STATE_IDLE)
+		ep_ready_queue(ep, epi);
 
 	/*
 	 * Wake up ( if active ) both the eventpoll wait list and the ->poll()

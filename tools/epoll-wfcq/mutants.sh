@@ -4,13 +4,15 @@
 # then run the litmus tests and Spin checks that mutants/models names for
 # it. Prints a table mutant -> kernel tests that failed -> model checks
 # that caught it; fails if a mutant survives both. MUTANTS=a,d,... runs
-# only those.
+# only those. A mutant listed in mutants/rt is a bug of PREEMPT_RT only:
+# it is built with config/rt-perf.config into build/mutant-rt and runs
+# the test programs that the list names.
 set -u
 STAGE=mutants
 . "$(dirname "$0")/lib.sh"
 
 series=$(series)
-src=$BUILD/src-mutant out=$BUILD/mutant
+src=$BUILD/src-mutant
 survived=0 table=
 for m in "$HARNESS"/mutants/*.patch; do
 	name=$(basename "$m" .patch)
@@ -20,13 +22,18 @@ for m in "$HARNESS"/mutants/*.patch; do
 	*) continue ;;
 	esac
 	say "mutant $name: $(sed -n 's/^Subject: \[PATCH\] MUTANT [^:]*: //p' "$m")"
+	out=$BUILD/mutant frag= progs=${EPW_SELFTESTS:-}
+	rt=$(sed -n "s/^$name //p" "$HARNESS/mutants/rt")
+	if [ -n "$rt" ]; then
+		out=$BUILD/mutant-rt frag=$HARNESS/config/rt-perf.config progs=${EPW_SELFTESTS:-$rt}
+	fi
 	# shellcheck disable=SC2086
 	"$HARNESS/tree.sh" "$src" $series "$m" &&
-	"$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src") &&
+	"$HARNESS/kconfig.sh" "$src" "$out" $(fragments "$src" $frag) &&
 	"$HARNESS/build.sh" "$src" "$out" bzImage headers || die "mutant $name does not build"
 	scale=1
 	[ "$("$HARNESS/accel.sh" "$out/arch/x86/boot/bzImage")" = kvm ] || scale=${EPW_WATCHDOG_SCALE:-30}
-	tests=$("$HARNESS/selftests.sh" "$src" "$out" "$scale") || exit 1
+	tests=$(EPW_SELFTESTS=$progs "$HARNESS/selftests.sh" "$src" "$out" "$scale") || exit 1
 	# shellcheck disable=SC2086
 	"$HARNESS/initramfs.sh" "$out/initramfs.cpio" $tests || exit 1
 	# Longer busy phases than make run's: some windows (a missing

@@ -22,15 +22,17 @@ prop "ep_poll_callback() takes no lock but ep->wq.lock, and that only with a wai
 	 grep -qvxF "$(printf "\t\tspin_lock_irqsave(&ep->wq.lock, flags);")" &&
 	 printf "%s\n" "$callback" | grep -B3 -F "spin_lock_irqsave(&ep->wq.lock" |
 	 grep -qxF "$(printf "\tif (waitqueue_active(&ep->wq)) {")"'
-# Its claim window takes ep->claim_lock on PREEMPT_RT only: the #else
-# branch of CONFIG_PREEMPT_RT must define both helpers empty.
-non_rt=$(awk '/^#ifdef CONFIG_PREEMPT_RT$/ { rt = 1 } /^#endif$/ { rt = e = 0 }
-	e { print } /^#else$/ && rt { e = 1 }' "$f")
-prop "ep_claim_window_begin()/_end() are empty without PREEMPT_RT" \
-	'(for h in begin end; do printf "%s\n" "$non_rt" |
-	 grep -qx "static inline void ep_claim_window_$h(struct eventpoll \*ep) { }" || exit 1; done)'
+queue=$(body ep_ready_queue <"$f")
+# The claim and link: no lock of any kind on either configuration, and
+# preemption off from before the claim (PREEMPT_RT: no consumer spins on
+# a preempted producer).
+prop "ep_ready_queue() takes no lock and claims with preemption disabled" \
+	'[ -n "$queue" ] && ! printf "%s\n" "$queue" | grep -qE "_lock(_[a-z]+)?\(&|mutex_lock" &&
+	 printf "%s\n" "$queue" | grep -A1 -xF "$(printf "\tpreempt_disable();")" |
+	 grep -qxF "$(printf "\tif (ep_claim(epi)) {")"'
 prop "ep_poll_callback() claims the item with one cmpxchg" \
-	'printf "%s\n" "$callback" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg_acquire(&epi->state" "$f"'
+	'printf "%s\n" "$callback" | grep -q "ep_ready_queue(ep, epi)" &&
+	 printf "%s\n" "$queue" | grep -q "ep_claim(epi)" && grep -q "try_cmpxchg_acquire(&epi->state" "$f"'
 prop "no ep->lock, ovflist or seqcount left (outside comments)" \
 	'! grep -nE "ep->lock|ovflist|seqcount" "$f" | grep -vE "^[0-9]+:[[:space:]]*(\*|/\*)"'
 # The kernel build enforces this; the grep shows the assertion is there.

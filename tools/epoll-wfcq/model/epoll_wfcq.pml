@@ -75,7 +75,8 @@
  * Not modelled: EPOLLWAKEUP (ep_pm_*), EPOLLEXCLUSIVE, timeouts, busy
  * poll, nested epoll and ep->poll_wait with (B7), ep_insert() (its poll
  * and ep_ready_add() are those of ep_modify()), close() of the epoll fd
- * (ep_ready_drain()), POLLFREE, FIFO order, PREEMPT_RT's claim_lock.
+ * (ep_ready_drain()), POLLFREE, FIFO order, PREEMPT_RT: an EPOLLWAKEUP
+ * item's window, which is preemptible there and not waited for.
  * ep->harvest_seq ((S1), (S2), (S3)): ep_events_available() here looks
  * at rdq and txl only, without "(seq & 1) ||" and the re-check of the
  * sequence, so it reports "nothing" in more states than the kernel's
@@ -581,8 +582,9 @@ inline ep_ready_push_front(i)
  * QUEUED): wait until its node is linked, that is has a successor (on
  * txl, txlink.next, never NULL) or is rdq's tail. The two loads are one
  * step here: an exit at either load's time shows a linked node, and
- * the other interleavings only add turns of the loop. ep_claim_wait()
- * is empty without PREEMPT_RT; (S3) is not modelled (harvest_seq).
+ * the other interleavings only add turns of the loop. The callback runs
+ * its window with preemption disabled (ep_ready_queue()), which weak
+ * fairness stands for; (S3) is not modelled (harvest_seq).
  */
 inline ep_ready_wait_linked(i)
 {
