@@ -54,3 +54,11 @@ userspace:
 .PHONY: rt-noise
 rt-noise:
 	@$(H)/rt-noise.sh
+
+.PHONY: rt-stall
+rt-stall:
+	@$(H)/rt-stall.sh
+
+.PHONY: rt-epoll65
+rt-epoll65:
+	@$(H)/rt-epoll65.sh

@@ -11,10 +11,15 @@
 #  5. PREEMPT_RT + lockdep (run.sh rt): every epoll selftest, the race
 #     tests and KUnit. Its watchdog stretch is EPW_RT_WATCHDOG_SCALE
 #     (default 120): under TCG upstream's epoll65 (64 threads, 100000
-#     epoll_wait() each) needs more than 900 s on that kernel.
+#     epoll_wait() each) needs more than 900 s on that kernel;
+#  6. the RT stall reproducer on that kernel: rt/rt-stall.c for RTS_SECS
+#     seconds (default 120), producers in a cpu.max-throttled cgroup and
+#     a SCHED_FIFO epoll waiter (make rt-stall runs it for an hour on
+#     the kernels without lockdep).
 # Any kernel report fails the stage that saw it. DEBUG_STAGES=1,2,...
-# runs only those stages (a fuzz stage needs its kernel's stage). Ends
-# with a table and "N passed, N failed"; exits non-zero on any failure.
+# runs only those stages (a fuzz stage and stage 6 need their kernel's
+# stage). Ends with a table and "N passed, N failed"; exits non-zero on
+# any failure.
 set -u
 STAGE=debug-test
 . "$(dirname "$0")/lib.sh"
@@ -22,9 +27,11 @@ STAGE=debug-test
 FUZZ_SECS=${FUZZ_SECS:-600}
 case $FUZZ_SECS in '' | *[!0-9]*) die "FUZZ_SECS must be a number of seconds" ;; esac
 [ "$FUZZ_SECS" -ge 4 ] || die "FUZZ_SECS must be at least 4"
-STAGES=${DEBUG_STAGES:-1,2,3,4,5}
-case ,$STAGES, in *,[1-5],*) ;; *) die "DEBUG_STAGES: stage numbers 1 to 5, separated by commas" ;; esac
-case ,$STAGES, in *[!,1-5]* | *,[1-5][!,]*) die "DEBUG_STAGES: stage numbers 1 to 5, separated by commas" ;; esac
+RTS_SECS=${RTS_SECS:-120}
+case $RTS_SECS in '' | *[!0-9]* | 0) die "RTS_SECS must be a positive number of seconds" ;; esac
+STAGES=${DEBUG_STAGES:-1,2,3,4,5,6}
+case ,$STAGES, in *,[1-6],*) ;; *) die "DEBUG_STAGES: stage numbers 1 to 6, separated by commas" ;; esac
+case ,$STAGES, in *[!,1-6]* | *,[1-6][!,]*) die "DEBUG_STAGES: stage numbers 1 to 6, separated by commas" ;; esac
 export FUZZ_SECS EPW_DEPS_EXTRA="${EPW_DEPS_EXTRA:-} trinity:trinity stress-ng:stress-ng"
 
 P=0 F=0 table=
@@ -41,8 +48,8 @@ tally() {
 # stage N TITLE: print the banner; false when DEBUG_STAGES leaves N out.
 stage() {
 	case ,$STAGES, in
-	*,"$1",*) printf '\n==== %s/5 %s\n' "$1" "$2" ;;
-	*) printf '\n==== %s/5 not run (DEBUG_STAGES=%s)\n' "$1" "$STAGES"; return 1 ;;
+	*,"$1",*) printf '\n==== %s/6 %s\n' "$1" "$2" ;;
+	*) printf '\n==== %s/6 not run (DEBUG_STAGES=%s)\n' "$1" "$STAGES"; return 1 ;;
 	esac
 }
 
@@ -95,6 +102,39 @@ fuzz_stage() {
 	tally "$name" $(($(date +%s) - s)) "$BUILD/$1/fuzz-guest.counts"
 }
 
+# rt_stall: one boot of the RT + lockdep kernel that stage 5 built and
+# booted in this run, running rt/rt-stall.c for RTS_SECS seconds.
+rt_stall() {
+	out=$BUILD/rt
+	dir=$out/rt-stall
+	log=$out/rt-stall-guest
+	kernel=$out/arch/x86/boot/bzImage
+	rm -f "$log.counts"
+	if [ ! -f "$kernel" ] || [ ! -f "$out/guest.counts" ]; then
+		say "the rt kernel was not built in this run: rt-stall not run"
+		return 1
+	fi
+	(
+		STAGE=rt-stall
+		mkdir -p "$dir"
+		say "building rt-stall"
+		run "$dir/rt-stall.log" gcc -O2 -Wall -Wextra -Werror -static -pthread \
+			-o "$dir/rt-stall" "$HARNESS/rt/rt-stall.c"
+		EPW_TOOLS= "$HARNESS/initramfs.sh" "$dir/initramfs.cpio" "$dir/rt-stall"
+	) || return 1
+	say "rt-stall for ${RTS_SECS}s on the rt kernel"
+	# Past RTS_SECS, rt-stall may wait up to three stall bounds (300 s
+	# each under TCG) for the producers and the waiter to finish.
+	if ! TIMEOUT=$((RTS_SECS + 1500)) "$HARNESS/boot.sh" "$kernel" \
+		"$dir/initramfs.cpio" "$log" \
+		"RTS_GUEST=1 RTS_SECS=$RTS_SECS EPW_TEST_TIMEOUT=$((RTS_SECS + 1200))"; then
+		"$HARNESS/results.sh" "$log" rt-stall || true
+		rm -f "$log.counts"
+		return 1
+	fi
+	"$HARNESS/results.sh" "$log" rt-stall
+}
+
 mkdir -p "$BUILD"
 stage 1 "lockdep + KASAN kernel: epoll selftests, race tests, KUnit" &&
 	run_variant debug "lockdep+KASAN: selftests, races, KUnit"
@@ -109,10 +149,16 @@ stage 4 "fuzz on the KCSAN kernel (FUZZ_SECS/4 each)" &&
 	fuzz_stage "KCSAN: stress-ng, fuzz-epoll" kcsan stress-ng fuzz-epoll
 
 if stage 5 "PREEMPT_RT + lockdep kernel: epoll selftests, race tests, KUnit"; then
-	# The last stage: what it exports matters to nothing after it.
+	# Only the selftests read these; stage 6 sets its own guest timeout.
 	EPW_WATCHDOG_SCALE=${EPW_RT_WATCHDOG_SCALE:-120} TIMEOUT=${TIMEOUT:-7200}
 	export EPW_WATCHDOG_SCALE TIMEOUT
 	run_variant rt "PREEMPT_RT+lockdep: selftests, races, KUnit"
+fi
+
+if stage 6 "PREEMPT_RT + lockdep kernel: rt-stall (RTS_SECS=$RTS_SECS)"; then
+	s=$(date +%s)
+	rt_stall
+	tally "PREEMPT_RT+lockdep: rt-stall" $(($(date +%s) - s)) "$BUILD/rt/rt-stall-guest.counts"
 fi
 
 printf '\n==== summary\n'
@@ -129,6 +175,6 @@ for log in "$BUILD/kcsan/guest" "$BUILD/kcsan/fuzz-guest"; do
 		"$(cat "$log.kcsan-other.count") in $log.kcsan-other"
 done
 printf '%-44s %6s %6s %7s\n%s' stage passed failed time "$table"
-[ "$STAGES" = 1,2,3,4,5 ] || echo "stages run: $STAGES (DEBUG_STAGES)"
+[ "$STAGES" = 1,2,3,4,5,6 ] || echo "stages run: $STAGES (DEBUG_STAGES)"
 echo "$P passed, $F failed"
 [ "$F" = 0 ]

@@ -5,6 +5,7 @@
 # programs under /bin, a dynamic one with the shared libraries that ldd
 # names, at their host paths; EPW_TOOLS_LIBDIR is searched for libraries
 # first, and what it holds goes to the guest's /usr/lib/x86_64-linux-gnu.
+# EPW_FILES="FILE..." adds files to /tests without listing them.
 set -eu
 STAGE=initramfs
 . "$(dirname "$0")/lib.sh"
@@ -25,6 +26,9 @@ for b in "$@"; do
 	fi
 	cp "$b" "$root/tests/"
 	basename "$b" >>"$root/tests/list"
+done
+for f in ${EPW_FILES:-}; do
+	cp "$f" "$root/tests/"
 done
 for t in ${EPW_TOOLS:-}; do
 	p=$(command -v "$t") || die "tool $t not found on the host"

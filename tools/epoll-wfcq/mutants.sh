@@ -5,14 +5,15 @@
 # it. Prints a table mutant -> kernel tests that failed -> model checks
 # that caught it; fails if a mutant survives both. MUTANTS=a,d,... runs
 # only those. A mutant listed in mutants/rt is a bug of PREEMPT_RT only:
-# it is built with config/rt-perf.config into build/mutant-rt and runs
-# the test programs that the list names.
+# it is built with config/rt-perf.config into build/mutant-rt, in the
+# source tree of make rt-noise's kernels (so ccache has the rest), and
+# runs the test programs that the list names.
 set -u
 STAGE=mutants
 . "$(dirname "$0")/lib.sh"
 
 series=$(series)
-src=$BUILD/src-mutant
+rtsrc=
 survived=0 table=
 for m in "$HARNESS"/mutants/*.patch; do
 	name=$(basename "$m" .patch)
@@ -22,10 +23,14 @@ for m in "$HARNESS"/mutants/*.patch; do
 	*) continue ;;
 	esac
 	say "mutant $name: $(sed -n 's/^Subject: \[PATCH\] MUTANT [^:]*: //p' "$m")"
-	out=$BUILD/mutant frag= progs=${EPW_SELFTESTS:-}
+	src=$BUILD/src-mutant out=$BUILD/mutant frag= progs=${EPW_SELFTESTS:-}
 	rt=$(sed -n "s/^$name //p" "$HARNESS/mutants/rt")
 	if [ -n "$rt" ]; then
-		out=$BUILD/mutant-rt frag=$HARNESS/config/rt-perf.config progs=${EPW_SELFTESTS:-$rt}
+		src=$BUILD/src-rtn out=$BUILD/mutant-rt rtsrc=$src
+		# make rt-noise builds in this tree too: one user at a time.
+		exec 9>"$BUILD/src-rtn.lock"
+		flock 9
+		frag=$HARNESS/config/rt-perf.config progs=${EPW_SELFTESTS:-$rt}
 	fi
 	# shellcheck disable=SC2086
 	"$HARNESS/tree.sh" "$src" $series "$m" &&
@@ -74,8 +79,10 @@ for m in "$HARNESS"/mutants/*.patch; do
 	say "$name: kernel tests: ${caught:-none}; models: ${models:-none}"
 done
 printf '\n%-28s | %-48s | %s\n%s' mutant "caught by kernel tests" "caught by model checks" "$table"
-# Leave the tree at the series, not at the last mutant.
-# shellcheck disable=SC2086
-"$HARNESS/tree.sh" "$src" $series >/dev/null
+# Leave the trees at the series, not at the last mutant.
+for src in "$BUILD/src-mutant" $rtsrc; do
+	# shellcheck disable=SC2086
+	"$HARNESS/tree.sh" "$src" $series >/dev/null
+done
 [ "$survived" = 0 ] || die "$survived mutant(s) survived"
 say "every mutant was caught"

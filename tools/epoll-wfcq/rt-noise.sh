@@ -14,7 +14,10 @@
 # parameters, passed on the guest's command line, e.g. RTN_WRITES=50000
 # or RTN_PHASES=et_sleep,perf; see rt/rt-noise.c), EPW_RESULTS (output
 # directory, default results/), RTN_REPORT_ONLY=1 (build and boot
-# nothing: write the report from the .tap files of the last run).
+# nothing: write the report from the .tap files of the last run),
+# RTN_KERNELS_ONLY=1 (build the two kernels and stop; rt-stall.sh and
+# rt-epoll65.sh use them too; the source tree build/src-rtn is left at the
+# series).
 set -eu
 STAGE=rt-noise
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +34,7 @@ iso=1-$((SMP - 1))
 # The isolation of the regression report, with housekeeping on vCPU 0.
 cmdline="isolcpus=nohz,domain,managed_irq,$iso nohz_full=$iso rcu_nocbs=$iso irqaffinity=0"
 # rt-noise's parameters reach the guest's init as its environment.
-params=$(env | grep '^RTN_[A-Z_]*=[^ ]*$' | grep -v -E '^RTN_(BOOTS|REPORT_ONLY)=' | sort | tr '\n' ' ' | sed 's/ $//')
+params=$(env | grep '^RTN_[A-Z_]*=[^ ]*$' | grep -v -E '^RTN_(BOOTS|REPORT_ONLY|KERNELS_ONLY)=' | sort | tr '\n' ' ' | sed 's/ $//')
 append="$cmdline RTN_GUEST=1 EPW_TEST_TIMEOUT=$((TIMEOUT - 60)) $params"
 mkdir -p "$results"
 
@@ -43,8 +46,14 @@ if [ -z "${RTN_REPORT_ONLY:-}" ]; then
 	"$HARNESS/base.sh"
 	series=$(series)
 	[ -n "$series" ] || die "no patches in ${PATCHES:-$TOP/patches}"
+	# One source tree for both kernels, the base first: the series
+	# changes a few files, and ccache serves the rest of the second build
+	# (a second tree would differ in every object's source path).
+	src=$BUILD/src-rtn
+	# mutants.sh builds RT mutants in the same tree: one user at a time.
+	exec 9>"$BUILD/src-rtn.lock"
+	flock 9
 	for v in base patched; do
-		src=$BUILD/src-rtn-$v
 		if [ "$v" = base ]; then
 			"$HARNESS/tree.sh" "$src"
 		else
@@ -55,13 +64,16 @@ if [ -z "${RTN_REPORT_ONLY:-}" ]; then
 		"$HARNESS/kconfig.sh" "$src" "$(kdir $v)" \
 			$(fragments "$src" "$HARNESS/config/rt-perf.config")
 		"$HARNESS/build.sh" "$src" "$(kdir $v)" bzImage
+		echo "$(git -C "$src" rev-list --count base..HEAD) $(git -C "$src" log -1 --format='%h %s')" >"$(kdir $v)/epw-source"
 		grep -q '^CONFIG_PREEMPT_RT=y' "$(kdir $v)/.config" || die "$v: not a PREEMPT_RT kernel"
 		! grep -q '^CONFIG_LOCKDEP=y' "$(kdir $v)/.config" || die "$v: lockdep is on"
+		[ -z "${RTN_KERNELS_ONLY:-}" ] || continue
 		say "building rt-noise for the $v guest"
 		run "$(kdir $v)/rt-noise.log" gcc -O2 -Wall -Wextra -Werror -static -pthread \
 			-o "$(kdir $v)/rt-noise" "$HARNESS/rt/rt-noise.c"
 		"$HARNESS/initramfs.sh" "$(kdir $v)/rt-noise.cpio" "$(kdir $v)/rt-noise"
 	done
+	[ -z "${RTN_KERNELS_ONLY:-}" ] || exit 0
 
 	accel=$("$HARNESS/accel.sh" "$(bzimage base)")
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -134,7 +146,7 @@ meta() {
 	_m=$(sed -n "s/^$1=//p" "$BUILD/rtn-patched/run.meta" 2>/dev/null | head -n 1)
 	echo "${_m:-unknown}"
 }
-commit() { git -C "$BUILD/src-rtn-$1" log -1 --format='%h %s' 2>/dev/null || echo unknown; }
+commit() { cut -d' ' -f2- "$(kdir "$1")/epw-source" 2>/dev/null || echo unknown; }
 release() { cat "$(kdir "$1")/include/config/kernel.release" 2>/dev/null || echo unknown; }
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 grep -q '^flags.* hypervisor' /proc/cpuinfo && cpu="$cpu (itself a virtual machine)"
@@ -146,7 +158,7 @@ md=$results/rt-noise.md
 	echo "- date: $(meta date)"
 	echo "- machine: $(uname -m), $cpu, $(nproc) host cores; host load $(meta host_load)"
 	echo "- guest: $SMP vCPUs, isolated $iso (\`$cmdline\`), ${MEM:-2G}; accelerator $(meta accel); $boots boots per kernel, alternated, $(meta secs) s in all"
-	echo "- kernels: PREEMPT_RT without lockdep (config/rt-perf.config); base $(release base) at $(commit base); series $(release patched), $(git -C "$BUILD/src-rtn-patched" rev-list --count base..HEAD 2>/dev/null || echo '?') patches, top $(commit patched)"
+	echo "- kernels: PREEMPT_RT without lockdep (config/rt-perf.config); base $(release base) at $(commit base); series $(release patched), $(cut -d' ' -f1 "$(kdir patched)/epw-source" 2>/dev/null || echo '?') patches, top $(commit patched)"
 	echo "- harness and series from epoll-wfcq commit $(git -C "$TOP" log -1 --format='%h %s')$(git -C "$TOP" diff --quiet HEAD -- patches tools/epoll-wfcq/rt 2>/dev/null || echo ' (with uncommitted changes to patches/ or rt/)')"
 	echo "- boots that failed: ${fails:-none}"
 	echo
@@ -237,6 +249,29 @@ function big(v, p,   c, i, m) {
 	m = x[v, p, 1]
 	for (i = 2; i <= c; i++) if (x[v, p, i] > m) m = x[v, p, i]
 	return fmt(m)
+}' "$raw" >>"$md"
+
+# Which locks were contended, and from where (lock:contention_begin,
+# first two frames outside the locking code): summed over boots and CPUs.
+awk '$3 == "lockstat" && $5 ~ /^site=/ {
+	split($4, p, "="); split($5, s, "="); split($6, c, "=")
+	k = p[2] "|" s[2]; if (!(k in n)) ord[++m] = k; n[k] += c[2]; v[k, $1] += c[2]
+}
+$3 == "lockstat" && $5 ~ /^contentions=/ { split($4, p, "="); split($5, c, "="); tot[p[2], $1] += c[2]; if (!(p[2] in ph)) { ph[p[2]] = 1; pord[++np] = p[2] } }
+END {
+	print ""
+	print "## Lock contention"
+	print ""
+	if (!np) { print "No lockstat lines (no hist trigger on lock:contention_begin in these kernels)."; exit }
+	print "Contended acquisitions (lock:contention_begin) in each phase, summed over boots and CPUs; the site is the first two stack frames outside the locking code, as FUNCTION<CALLER. The busiest sites of either kernel:"
+	print ""
+	print "| phase | contentions base | contentions series |"
+	print "| --- | ---: | ---: |"
+	for (i = 1; i <= np; i++) printf "| %s | %d | %d |\n", pord[i], tot[pord[i], "base"], tot[pord[i], "patched"]
+	print ""
+	print "| phase | site | base | series |"
+	print "| --- | --- | ---: | ---: |"
+	for (i = 1; i <= m; i++) { k = ord[i]; split(k, a, "|"); if (n[k] * 50 >= tot[a[1], "base"] + tot[a[1], "patched"]) printf "| %s | %s | %d | %d |\n", a[1], a[2], v[k, "base"], v[k, "patched"] }
 }' "$raw" >>"$md"
 say "wrote $md"
 cat "$md"

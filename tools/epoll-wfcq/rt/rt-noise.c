@@ -54,6 +54,8 @@
  *   RTN phase=perf consumer cpu=0 res=.. ms=.. max_sample_rate=..
  *   RTN osnoise phase=perf cpu=1 max_us=.. avail=.. noise_us=.. runtime_us=.. hw=.. nmi=.. irq=.. sirq=.. thread=.. periods=..
  *   RTN ctl n=48 median_us=.. max_us=.. min_us=..
+ *   RTN lockstat phase=et_sleep contentions=.. sites=..
+ *   RTN lockstat phase=et_sleep site=FUNC<CALLER count=..
  *   RTN done lost=0
  * A lost event prints "RTN LOST ..." and the exit status is 1.
  */
@@ -561,6 +563,91 @@ static void osnoise_stop(const char *phase)
 	fflush(stdout);
 }
 
+/*
+ * Which locks the phase contended, and from where: a hist trigger on
+ * lock:contention_begin keyed by the stack. Each distinct stack's first
+ * two frames outside the locking code name the site.
+ */
+#define LOCKHIST "events/lock/contention_begin/trigger"
+#define LOCKTRIG "hist:keys=common_stacktrace:vals=hitcount:size=4096"
+static int lockstat_ok;
+
+static void lockstat_start(void)
+{
+	if (!guest)
+		return;
+	put(LOCKHIST, "!" LOCKTRIG);	/* a trigger left from the last phase */
+	lockstat_ok = !put(LOCKHIST, LOCKTRIG);
+	if (!lockstat_ok)
+		printf("RTN lockstat unavailable (no hist trigger on lock:contention_begin)\n");
+}
+
+static int lock_internal(const char *fn)
+{
+	static const char *const pfx[] = {
+		"rt_spin", "__rt_spin", "rtlock", "rt_mutex", "__rt_mutex",
+		"rwbase", "_raw_spin", "raw_spin", "queued_spin", "do_raw_spin",
+		"native_queued", "__pv_queued", "mutex_lock", "__mutex_lock",
+		"rt_read", "rt_write", "__ww_mutex", "trace_contention",
+	};
+
+	for (size_t i = 0; i < sizeof(pfx) / sizeof(pfx[0]); i++)
+		if (!strncmp(fn, pfx[i], strlen(pfx[i])))
+			return 1;
+	return 0;
+}
+
+static void lockstat_stop(const char *phase)
+{
+	static struct site { char site[160]; long n; } tab[64];
+	struct site tmp;
+	char line[512], site[160] = "";
+	int ntab = 0, nfr = 0, i, j;
+	long total = 0;
+	FILE *f;
+
+	if (!lockstat_ok)
+		return;
+	f = fopen(TRACING "/events/lock/contention_begin/hist", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char fn[128];
+		long n;
+
+		if (strstr(line, "common_stacktrace:")) {
+			site[0] = 0;
+			nfr = 0;
+		} else if (sscanf(line, " } hitcount: %ld", &n) == 1) {
+			total += n;
+			for (i = 0; i < ntab && strcmp(tab[i].site, site); i++)
+				;
+			if (i == ntab && ntab < 64)
+				snprintf(tab[ntab++].site, sizeof(tab[0].site), "%s",
+					 site[0] ? site : "?");
+			if (i < 64)
+				tab[i].n += n;
+		} else if (nfr < 2 && sscanf(line, " %127[^+ \n]", fn) == 1 &&
+			   strchr(line, '+') && !lock_internal(fn)) {
+			size_t l = strlen(site);
+
+			snprintf(site + l, sizeof(site) - l, "%s%s", nfr ? "<" : "", fn);
+			nfr++;
+		}
+	}
+	if (f)
+		fclose(f);
+	put(LOCKHIST, "!" LOCKTRIG);
+	for (i = 0; i < ntab; i++)	/* most contended first */
+		for (j = i + 1; j < ntab; j++)
+			if (tab[j].n > tab[i].n) {
+				tmp = tab[i];
+				tab[i] = tab[j];
+				tab[j] = tmp;
+			}
+	printf("RTN lockstat phase=%s contentions=%ld sites=%d\n", phase, total, ntab);
+	for (i = 0; i < ntab && i < 8; i++)
+		printf("RTN lockstat phase=%s site=%s count=%ld\n", phase, tab[i].site, tab[i].n);
+}
+
 /* idle: osnoise with nothing of ours on the producer CPUs. */
 static void run_idle(void)
 {
@@ -787,8 +874,11 @@ int main(void)
 	osnoise_setup();
 
 	for (k = 0; k < sizeof(phases) / sizeof(phases[0]); k++)
-		if (wanted(only, phases[k].name))
+		if (wanted(only, phases[k].name)) {
+			lockstat_start();
 			run_phase(&phases[k]);
+			lockstat_stop(phases[k].name);
+		}
 	if (wanted(only, "idle") && osnoise_ok)
 		run_idle();
 	if (wanted(only, "perf"))

@@ -12,7 +12,7 @@
  * Run time is bounded twice: by iteration counts derived from
  * EPOLL_RACE_ITERS (default RACE_ITERS_DEFAULT, see epoll_race.h) and by
  * EPOLL_RACE_SECS of busy phase per test (default RACE_SECS_DEFAULT).
- * With the defaults the whole file takes one to two seconds on a
+ * With the defaults the whole file takes two to five seconds on a
  * two-CPU x86_64 host and about twenty seconds in QEMU TCG with two
  * vCPUs; the time caps bound it on slower machines.
  */
@@ -20,9 +20,12 @@
 #define _GNU_SOURCE
 #include <grp.h>
 #include <signal.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 
 #include "epoll_race.h"
@@ -2317,6 +2320,382 @@ TEST_F_TIMEOUT(mass_remove, ready_items, RACE_TIMEOUT)
 	close(epfd);
 	free(ev);
 	free(fd);
+}
+
+/*
+ * 15. A wakeup callback preempted between its claim of an item and the
+ * item's link onto the ready list.  One eventfd, always readable and
+ * never read, is registered CW_NITEMS times (through dup()) with
+ * EPOLLIN | EPOLLET, and a SCHED_OTHER producer writes to it without
+ * pause on one CPU: each write runs CW_NITEMS wakeup callbacks.  On
+ * another CPU the consumer harvests the items with epoll_wait() and a
+ * zero timeout, which leaves them idle for the producer's next write to
+ * queue again: one to four times, then it wakes a SCHED_FIFO thread on
+ * the producer's CPU, harvests zero to two more times and re-arms every
+ * item with EPOLL_CTL_MOD, which finds it ready and queues it unless a
+ * callback has (a round).  The FIFO thread preempts the producer
+ * wherever it is (on PREEMPT_RT also between a callback's claim and
+ * link) and holds the CPU until the round ends.  RT throttling and that
+ * CPU's fair server are off meanwhile: a consumer that waits for the
+ * producer never ends the round.  The test fails when the consumer makes
+ * no progress for CW_STUCK_MS while busy on its CPU: it spins for a
+ * callback preempted inside the claim-to-link window.  A consumer that
+ * sleeps instead is let go after CW_ASLEEP_MS (the base kernel's
+ * callback holds ep->lock, a sleeping lock on PREEMPT_RT, which
+ * epoll_wait() and EPOLL_CTL_MOD take).  The harvest after a round must
+ * return every item, and none twice.  Up to EPOLL_RACE_ITERS * 20
+ * rounds.  Without PREEMPT_RT the window cannot be preempted and the
+ * test passes.
+ */
+#define CW_NITEMS	32
+#define CW_ASLEEP_MS	50
+#define CW_STUCK_MS	(3 * RACE_WAIT_MS)
+#define CW_RT_RUNTIME	"/proc/sys/kernel/sched_rt_runtime_us"
+#define CW_FAIR_SERVER	"/sys/kernel/debug/sched/fair_server/cpu%d/runtime"
+#define CW_NS_PER_MS	1000000ULL
+
+FIXTURE(claim_window) {
+	/* The values the test replaced, restored by the parent process. */
+	char rt_runtime[32];
+	char fair_path[80];
+	char fair_runtime[32];
+};
+
+FIXTURE_SETUP(claim_window)
+{
+}
+
+/* Write @val to @path with write(): debugfs files refuse pwrite(). */
+static int cw_write(const char *path, const char *val)
+{
+	ssize_t len = strlen(val);
+	int fd, ret;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, len) == len ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+FIXTURE_TEARDOWN_PARENT(claim_window)
+{
+	/* Only what the test replaced: those are non-empty. */
+	if (*self->fair_runtime && cw_write(self->fair_path, self->fair_runtime))
+		ksft_print_msg("cannot restore %s\n", self->fair_path);
+	if (*self->rt_runtime && cw_write(CW_RT_RUNTIME, self->rt_runtime))
+		ksft_print_msg("cannot restore %s\n", CW_RT_RUNTIME);
+}
+
+/* Save the value of @path in @old, then write @val.  0, or -1 and errno. */
+static int cw_replace(const char *path, char *old, size_t len,
+		      const char *val)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || (size_t)n >= len) {
+		errno = n < 0 ? errno : EIO;
+		return -1;
+	}
+	if (cw_write(path, val))
+		return -1;
+	buf[n] = '\0';
+	memcpy(old, buf, n + 1);
+	return 0;
+}
+
+struct cw_ctx {
+	int efd;
+	cpu_set_t cpu;			/* the producer's and the preempter's */
+	clockid_t consumer_clock;	/* the consumer's CPU time */
+	int hog;			/* the preempter's RACE_HOG_* */
+	int go;				/* the consumer runs */
+	int kick;			/* futex: 0 while the preempter sleeps */
+	int quit;
+	int op;				/* consumer: item it MODs, -1: harvest */
+	unsigned long progress;		/* consumer: syscalls completed */
+	unsigned long sweeps;		/* consumer: rounds of MODs completed */
+	uint64_t resumed_ns;		/* consumer: first syscall done after a failure */
+	unsigned long writes;		/* producer */
+	long nivcsw;			/* producer: times it was preempted */
+	unsigned long holds;		/* preempter: wakeups */
+	unsigned long kicks;		/* consumer: wakeups of the preempter */
+	unsigned long early;		/* preempter: holds let go, consumer asleep */
+	uint64_t released_ns;		/* preempter: gave up the CPU for good */
+	uint64_t stuck_ms;		/* preempter: how long the consumer spun */
+	uint64_t stuck_busy_ms;		/* ... of which on its CPU */
+};
+
+static void *cw_producer(void *arg)
+{
+	struct race_thread *t = arg;
+	struct cw_ctx *c = t->ctx;
+	const uint64_t one = 1;
+	struct rusage ru;
+
+	if (sched_setaffinity(0, sizeof(c->cpu), &c->cpu)) {
+		race_fail("producer: sched_setaffinity: %s", strerror(errno));
+		return NULL;
+	}
+	while (!load_int(&c->quit) && !race_stopped()) {
+		if (write(c->efd, &one, sizeof(one)) != sizeof(one)) {
+			race_fail("producer: write: %s", strerror(errno));
+			break;
+		}
+		c->writes++;
+	}
+	if (!getrusage(RUSAGE_THREAD, &ru))
+		c->nivcsw = ru.ru_nivcsw;
+	return NULL;
+}
+
+static uint64_t cw_consumer_ns(struct cw_ctx *c)
+{
+	struct timespec ts;
+
+	if (clock_gettime(c->consumer_clock, &ts)) {
+		race_fail("clock_gettime: %s", strerror(errno));
+		return 0;
+	}
+	return (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Hold the producer's CPU until the consumer completes its next round of
+ * MODs, the one it kicked us for.  Let go early if the consumer makes no
+ * progress for CW_ASLEEP_MS while asleep; fail if it makes none for
+ * CW_STUCK_MS while busy on its CPU: it spins for the producer.  The
+ * consumer's CPU time is sampled once it is 1 ms without progress.
+ */
+static void cw_hold(struct cw_ctx *c)
+{
+	unsigned long s0 = __atomic_load_n(&c->sweeps, __ATOMIC_ACQUIRE);
+	uint64_t now, since = 0, next = 0, cpu = 0, idle, busy;
+	unsigned long p, seen = 0;
+	bool sampled = false;
+
+	for (;;) {
+		if (__atomic_load_n(&c->sweeps, __ATOMIC_ACQUIRE) != s0 ||
+		    load_int(&c->quit) || race_stopped())
+			return;
+		now = race_now_ns();
+		p = __atomic_load_n(&c->progress, __ATOMIC_ACQUIRE);
+		if (!since || p != seen) {
+			seen = p;
+			since = now;
+			next = now + CW_NS_PER_MS;
+			sampled = false;
+			continue;
+		}
+		if (now < next)
+			continue;
+		next = now + CW_NS_PER_MS;
+		if (!sampled) {
+			cpu = cw_consumer_ns(c);
+			since = now;
+			sampled = true;
+			continue;
+		}
+		idle = now - since;
+		busy = cw_consumer_ns(c) - cpu;
+		if (idle >= CW_ASLEEP_MS * CW_NS_PER_MS && 2 * busy < idle)
+			break;
+		if (idle < CW_STUCK_MS * CW_NS_PER_MS)
+			continue;
+		if (4 * busy < 3 * idle)
+			break;
+		c->stuck_ms = idle / CW_NS_PER_MS;
+		c->stuck_busy_ms = busy / CW_NS_PER_MS;
+		race_fail("%s waited for a producer preempted between claim and link",
+			  load_int(&c->op) < 0 ? "epoll_wait()" : "EPOLL_CTL_MOD");
+		return;
+	}
+	c->early++;
+}
+
+/* SCHED_FIFO on the producer's CPU: sleep until kicked, hold the CPU. */
+static void *cw_preempter(void *arg)
+{
+	struct race_thread *t = arg;
+	struct cw_ctx *c = t->ctx;
+	struct sched_param sp = { .sched_priority = 1 };
+	struct timespec ts = { 0, 10 * CW_NS_PER_MS };
+
+	if (sched_setaffinity(0, sizeof(c->cpu), &c->cpu) ||
+	    sched_setscheduler(0, SCHED_FIFO, &sp)) {
+		__atomic_store_n(&c->hog, RACE_HOG_REFUSED, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	__atomic_store_n(&c->hog, RACE_HOG_ON, __ATOMIC_RELEASE);
+	while (!load_int(&c->go) && !load_int(&c->quit))
+		usleep(1000);
+	while (!load_int(&c->quit) && !race_stopped()) {
+		__atomic_store_n(&c->kick, 0, __ATOMIC_RELEASE);
+		if (syscall(SYS_futex, &c->kick, FUTEX_WAIT_PRIVATE, 0, &ts,
+			    NULL, 0) && errno == ETIMEDOUT)
+			continue;
+		c->holds++;
+		cw_hold(c);
+	}
+	__atomic_store_n(&c->released_ns, race_now_ns(), __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Wake the preempter up if it sleeps. */
+static void cw_kick(struct cw_ctx *c)
+{
+	if (!__atomic_load_n(&c->kick, __ATOMIC_ACQUIRE) &&
+	    !__atomic_exchange_n(&c->kick, 1, __ATOMIC_ACQ_REL)) {
+		syscall(SYS_futex, &c->kick, FUTEX_WAKE_PRIVATE, 1, NULL,
+			NULL, 0);
+		c->kicks++;
+	}
+}
+
+/* The consumer completed a syscall. */
+static void cw_progress(struct cw_ctx *c)
+{
+	__atomic_store_n(&c->progress, c->progress + 1, __ATOMIC_RELEASE);
+	if (race_stopped() && !c->resumed_ns)
+		c->resumed_ns = race_now_ns();
+}
+
+TEST_F_TIMEOUT(claim_window, preempted_callback, 2 * RACE_TIMEOUT)
+{
+	unsigned long harvests = 0, sweeps = race_iters() * 20;
+	struct epoll_event ev[2 * CW_NITEMS];
+	int epfd, fd[CW_NITEMS], i, k, n, nt = 0, nh = 0;
+	uint32_t rnd = race_seed(72), h = 1, j = 0;
+	uint64_t deadline, released, seen;
+	struct race_thread prod, hog;
+	bool after_sweep = true;
+	struct utsname u;
+	struct cw_ctx c;
+	cpu_set_t own;
+
+	memset(&c, 0, sizeof(c));
+	if (uname(&u) || !strstr(u.version, "PREEMPT_RT"))
+		ksft_print_msg("no PREEMPT_RT: the claim-to-link window cannot be preempted\n");
+	i = race_split_cpus(&c.cpu, &own);
+	if (i > 0)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, i) TH_LOG("sched_setaffinity: %s", strerror(errno));
+	if (geteuid())
+		SKIP(return, "needs root to turn RT throttling off");
+	if (cw_replace(CW_RT_RUNTIME, self->rt_runtime,
+		       sizeof(self->rt_runtime), "-1"))
+		SKIP(return, "cannot turn RT throttling off: %s",
+		     strerror(errno));
+	for (k = CPU_SETSIZE - 1; !CPU_ISSET(k, &c.cpu); k--)
+		;
+	snprintf(self->fair_path, sizeof(self->fair_path), CW_FAIR_SERVER, k);
+	if (cw_replace(self->fair_path, self->fair_runtime,
+		       sizeof(self->fair_runtime), "0")) {
+		if (errno != ENOENT)
+			SKIP(return, "cannot turn the fair server of CPU %d off: %s",
+			     k, strerror(errno));
+		ksft_print_msg("no %s: a fair server, if any, can run the producer\n",
+			       self->fair_path);
+	}
+
+	ASSERT_EQ(0, pthread_getcpuclockid(pthread_self(), &c.consumer_clock));
+	nh = start_threads(&hog, 1, &c, cw_preempter);
+	ASSERT_EQ(1, nh);
+	i = race_hog_wait(&c.hog, RACE_START_MS);
+	if (i != RACE_HOG_ON) {
+		__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+		join_threads(&hog, nh);
+	}
+	ASSERT_NE(RACE_HOG_STARTING, i)
+		TH_LOG("the SCHED_FIFO thread did not start in %d ms",
+		       RACE_START_MS);
+	if (i == RACE_HOG_REFUSED)
+		SKIP(return, "no SCHED_FIFO thread on the producer's CPU");
+
+	c.efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_LE(0, c.efd);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	ASSERT_LE(0, epfd);
+	for (k = 0; k < CW_NITEMS; k++) {
+		fd[k] = dup(c.efd);
+		ASSERT_LE(0, fd[k]);
+		ASSERT_EQ(0, race_epoll_add(epfd, fd[k], EPOLLIN | EPOLLET, k));
+	}
+	nt = start_threads(&prod, 1, &c, cw_producer);
+	deadline = race_deadline();
+	__atomic_store_n(&c.go, 1, __ATOMIC_RELEASE);
+
+	/*
+	 * Harvest one to four times, kick the preempter, harvest zero to two
+	 * more times, then a round of MODs.  Right after a round every item
+	 * is queued, so the next harvest returns all of them.
+	 */
+	while (c.sweeps < sweeps && !race_stopped()) {
+		if (!(++harvests & 63) && race_now_ms() > deadline)
+			break;
+		__atomic_store_n(&c.op, -1, __ATOMIC_RELAXED);
+		n = epoll_wait(epfd, ev, ARRAY_LEN(ev), 0);
+		cw_progress(&c);
+		if (n < 0 || n > CW_NITEMS || (after_sweep && n != CW_NITEMS)) {
+			race_fail("epoll_wait() returned %d of %d ready items",
+				  n, after_sweep ? CW_NITEMS : n);
+			break;
+		}
+		after_sweep = false;
+		for (seen = 0, i = 0; i < n; i++) {
+			if (ev[i].data.u64 >= CW_NITEMS ||
+			    (seen & (1ULL << ev[i].data.u64))) {
+				race_fail("item %llu reported twice by a harvest",
+					  (unsigned long long)ev[i].data.u64);
+				break;
+			}
+			seen |= 1ULL << ev[i].data.u64;
+		}
+		if (h && !--h) {
+			cw_kick(&c);
+			j = race_rand(&rnd) % 3;
+		}
+		if (h || j--)
+			continue;
+		for (k = 0; k < CW_NITEMS && !race_stopped(); k++) {
+			__atomic_store_n(&c.op, k, __ATOMIC_RELAXED);
+			if (race_epoll_mod(epfd, fd[k], EPOLLIN | EPOLLET, k))
+				race_fail("EPOLL_CTL_MOD: %s", strerror(errno));
+			cw_progress(&c);
+		}
+		__atomic_store_n(&c.sweeps, c.sweeps + 1, __ATOMIC_RELEASE);
+		after_sweep = true;
+		h = 1 + race_rand(&rnd) % 4;
+	}
+	__atomic_store_n(&c.quit, 1, __ATOMIC_RELEASE);
+	join_threads(&prod, nt);
+	join_threads(&hog, nh);
+	ksft_print_msg("%lu harvests, %lu rounds of %d MODs, %lu writes of the producer\n",
+		       harvests, c.sweeps, CW_NITEMS, c.writes);
+	ksft_print_msg("%lu kicks, %lu holds of its CPU, %ld preemptions, %lu let go early\n",
+		       c.kicks, c.holds, c.nivcsw, c.early);
+	released = __atomic_load_n(&c.released_ns, __ATOMIC_ACQUIRE);
+	if (c.stuck_ms)
+		TH_LOG("round %lu: no progress for %llu ms, %llu ms of it on CPU",
+		       c.sweeps + 1, (unsigned long long)c.stuck_ms,
+		       (unsigned long long)c.stuck_busy_ms);
+	if (c.stuck_ms && c.resumed_ns > released)
+		TH_LOG("the consumer went on %llu ms after the producer could run",
+		       (unsigned long long)(c.resumed_ns - released) /
+		       CW_NS_PER_MS);
+	ASSERT_EQ(0, race_failed) TH_LOG("%s", race_msg);
+	for (k = 0; k < CW_NITEMS; k++)
+		close(fd[k]);
+	close(epfd);
+	close(c.efd);
 }
 
 TEST_HARNESS_MAIN
