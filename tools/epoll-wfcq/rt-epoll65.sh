@@ -85,7 +85,7 @@ md=$results/rt-epoll65.md
 		print "| --- | --- | --- | --- | --- | --- |"
 		split("time icount", ms, " ")
 		for (i = 1; i <= 2; i++) {
-			m = ms[i]; d = m == "time" ? 1e9 : 1e9
+			m = ms[i]; d = 1e9
 			r = n["base", m] && n["patched", m] ? sprintf("%.2f", (s["patched", m] / n["patched", m]) / (s["base", m] / n["base", m])) : "-"
 			printf "| %s | %s | %s | %sx | %d, %d | %d, %d |\n", m == "time" ? "wall-clock s (mean [min, max])" : "guest instructions, 10^9", cell("base", m, d), cell("patched", m, d), r, n["base", m], n["patched", m], bad["base", m], bad["patched", m]
 		}
